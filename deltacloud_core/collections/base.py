@@ -1,0 +1,390 @@
+"""Collections and their operations, as data the web layer turns into routes.
+
+A collection module builds one :class:`Collection` and registers it from its
+``deltacloud_register_collections`` hook implementation. Each :class:`Operation` names the
+HTTP method and path, the driver capability it needs (412 otherwise), its parameters
+(required ones are checked before anything else, 400 otherwise) and an async handler
+that turns an :class:`OperationCall` into an :class:`Outcome`. Handlers never see HTTP
+objects; the web layer renders outcomes in the negotiated format.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Literal
+
+import anyio
+import anyio.to_thread
+
+from ..drivers.base import Driver
+from ..drivers.capabilities import implements
+from ..errors import DeltacloudError, ObjectNotFound
+from ..features import FeatureRegistry
+from ..state_machine import StateMachine
+
+__all__ = [
+    "ALL_FORMATS",
+    "Collection",
+    "CollectionRegistry",
+    "Handler",
+    "Operation",
+    "OperationCall",
+    "Outcome",
+    "Param",
+    "Requirement",
+    "Resource",
+    "needs",
+]
+
+ALL_FORMATS: frozenset[str] = frozenset({"xml", "json", "html"})
+DATA_FORMATS: frozenset[str] = frozenset({"xml", "json"})
+HTML_ONLY: frozenset[str] = frozenset({"html"})
+
+Requirement = Callable[[type[Driver]], bool]
+Handler = Callable[["OperationCall"], Awaitable["Outcome"]]
+
+#: Threads for blocking driver calls; bounded so a slow cloud cannot exhaust the process.
+DRIVER_THREADS = anyio.CapacityLimiter(64)
+
+
+def needs(*methods: str) -> Requirement:
+    """A requirement: the driver implements every one of ``methods``."""
+
+    def requirement(driver_cls: type[Driver]) -> bool:
+        return all(implements(driver_cls, m) for m in methods)
+
+    requirement.__doc__ = "implements " + ", ".join(methods)
+    return requirement
+
+
+@dataclass(frozen=True)
+class Param:
+    """A parameter of an operation (query string, form body or path)."""
+
+    name: str
+    type: str = "string"
+    required: bool = False
+    description: str = ""
+    #: Allowed values, shown in docs (not enforced unless the handler does).
+    values: tuple[str, ...] = ()
+
+    def spec(self) -> str:
+        return f"{self.name}:{self.type}:{'required' if self.required else 'optional'}"
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation of a collection."""
+
+    name: str
+    http_method: Literal["GET", "POST", "PUT", "DELETE", "HEAD"]
+    #: Path below the collection's URL: ``""``, ``"/{id}"``, ``"/{id}/reboot"``.
+    path: str
+    handler: Handler
+    #: Name sent in the ``Expect`` header of a 412; None = never checked (e.g. drivers).
+    capability: str | None = None
+    #: What the driver must implement for this operation (checked when capability is set).
+    requires: Requirement | None = None
+    params: tuple[Param, ...] = ()
+    formats: frozenset[str] = ALL_FORMATS
+    #: Adds ``X-Backend-Runtime`` (index, show, instance actions).
+    timed: bool = False
+    #: The operation needs no driver at all (``/api/drivers``).
+    driverless: bool = False
+    description: str = ""
+
+    @property
+    def required_params(self) -> tuple[Param, ...]:
+        return tuple(p for p in self.params if p.required)
+
+    @property
+    def member(self) -> bool:
+        return "{id}" in self.path
+
+    def supported_by(self, driver_cls: type[Driver]) -> bool:
+        return self.requires is None or self.requires(driver_cls)
+
+
+@dataclass(frozen=True)
+class Resource:
+    """How one kind of object is dumped: its element/key names and a schema per format."""
+
+    name: str
+    plural: str
+    #: Format name (``json``, ``xml``) -> marshmallow schema instance.
+    schemas: Mapping[str, Any]
+    #: XML: whether a member document starts with the XML declaration.
+    xml_declaration: bool = True
+    #: XML lists sorted by this key (hardware profiles); JSON keeps the driver's order.
+    xml_sort: Callable[[Any], Any] | None = None
+    #: Element / JSON key of a member when it differs from ``name`` (run result -> ``instance``).
+    element: str | None = None
+
+    @property
+    def tag(self) -> str:
+        return self.element or self.name
+
+
+@dataclass(frozen=True)
+class Collection:
+    """A named collection (``instances``) with its operations and HTML-only forms."""
+
+    name: str
+    singular: str
+    description: str
+    operations: tuple[Operation, ...]
+    #: HTML-only helper routes (``/new`` forms ...), never capability-checked.
+    forms: tuple[Operation, ...] = ()
+    #: Sub-collections documented under this one (blobs under buckets ...).
+    parent: str | None = None
+    #: The resources this collection's outcomes carry (usually one).
+    resources: tuple[Resource, ...] = ()
+
+    def operation(self, name: str) -> Operation | None:
+        for op in self.operations:
+            if op.name == name:
+                return op
+        return None
+
+    @property
+    def index(self) -> Operation | None:
+        return self.operation("index")
+
+    def supported_by(self, driver_cls: type[Driver]) -> bool:
+        """Present in the entry point: the driver satisfies the index operation's requirement."""
+        index = self.index
+        if index is None or self.parent is not None:
+            return False
+        return index.supported_by(driver_cls)
+
+    @property
+    def http_methods(self) -> list[str]:
+        """Distinct HTTP methods of the operations, in declaration order (for OPTIONS)."""
+        seen: list[str] = []
+        for op in self.operations:
+            if op.http_method not in seen:
+                seen.append(op.http_method)
+        return seen
+
+
+class CollectionRegistry:
+    """Collections by name; refuses a duplicate, naming both contributors."""
+
+    def __init__(self) -> None:
+        self._collections: dict[str, Collection] = {}
+        self._owners: dict[str, str] = {}
+
+    def register(self, collection: Collection, *, owner: str | None = None) -> None:
+        owner = owner or _caller_module()
+        if collection.name in self._collections:
+            raise ValueError(
+                f"Collection '{collection.name}' registered twice: by {self._owners[collection.name]} "
+                f"and by {owner}")
+        self._collections[collection.name] = collection
+        self._owners[collection.name] = owner
+
+    def __iter__(self) -> Iterator[Collection]:
+        return iter(sorted(self._collections.values(), key=lambda c: c.name))
+
+    def __len__(self) -> int:
+        return len(self._collections)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._collections
+
+    def get(self, name: str) -> Collection | None:
+        return self._collections.get(name)
+
+    def __getitem__(self, name: str) -> Collection:
+        return self._collections[name]
+
+    def owner(self, name: str) -> str:
+        return self._owners[name]
+
+    def resource(self, name: str) -> Resource | None:
+        """The resource called ``name`` in any registered collection."""
+        for collection in self._collections.values():
+            for res in collection.resources:
+                if res.name == name:
+                    return res
+        return None
+
+
+def _caller_module() -> str:
+    frame = inspect.currentframe()
+    try:
+        outer = frame.f_back.f_back if frame and frame.f_back else None
+        return outer.f_globals.get("__name__", "?") if outer else "?"
+    finally:
+        del frame
+
+
+@dataclass
+class UploadedFile:
+    """A file part of a multipart body: a name, a content type and a readable stream."""
+
+    filename: str | None
+    content_type: str | None
+    size: int | None
+    read: Callable[[int], Awaitable[bytes]]
+
+
+@dataclass
+class Outcome:
+    """What a handler produced; the web layer renders it in the negotiated format."""
+
+    kind: Literal["collection", "member", "empty", "redirect", "raw", "custom"]
+    status: int = 200
+    #: Schema / template name of the resource (``instance``) or of the collection (``instances``).
+    resource: str | None = None
+    data: Any = None
+    location: str | None = None
+    #: JSON: wrap a member as ``{"<resource>": ...}`` (False for instance actions' 202).
+    wrap: bool = True
+    headers: dict[str, str] = field(default_factory=dict)
+    #: For HTML: where a body-less success (destroy) redirects to.
+    html_redirect: str | None = None
+    #: For ``raw``: body bytes or an async byte stream, and its content type.
+    body: bytes | AsyncIterator[bytes] | None = None
+    content_type: str | None = None
+
+    @classmethod
+    def collection(cls, resource: str, items: Sequence[Any]) -> Outcome:
+        return cls(kind="collection", resource=resource, data=list(items))
+
+    @classmethod
+    def member(cls, resource: str, item: Any, *, status: int = 200, location: str | None = None,
+               wrap: bool = True) -> Outcome:
+        return cls(kind="member", resource=resource, data=item, status=status, location=location, wrap=wrap)
+
+    @classmethod
+    def empty(cls, status: int = 204, *, html_redirect: str | None = None) -> Outcome:
+        return cls(kind="empty", status=status, html_redirect=html_redirect)
+
+    @classmethod
+    def redirect(cls, location: str, status: int = 303) -> Outcome:
+        return cls(kind="redirect", status=status, location=location)
+
+    @classmethod
+    def plain(cls, status: int, text: str = "") -> Outcome:
+        """A plain ``text/html;charset=utf-8`` answer, as the original's framework sent them."""
+        return cls(kind="raw", status=status, body=text.encode(), content_type="text/html;charset=utf-8")
+
+
+@dataclass
+class OperationCall:
+    """Everything a handler may use: parameters, the driver, URLs. No HTTP objects."""
+
+    collection: Collection
+    operation: Operation
+    #: Merged parameters: query string, then form body, then path (later sources win).
+    params: Mapping[str, str]
+    path_params: Mapping[str, str]
+    #: Absolute URL of the API root, e.g. ``http://host:3001/api``.
+    api_url: str
+    driver_name: str
+    features: FeatureRegistry
+    driver_factory: Callable[[], Driver]
+    state_machine_for: Callable[[type[Driver]], StateMachine | None]
+    headers: Mapping[str, str] = field(default_factory=dict)
+    files: Mapping[str, UploadedFile] = field(default_factory=dict)
+    #: The raw request body stream (blob PUT), when the operation reads it itself.
+    body_stream: AsyncIterator[bytes] | None = None
+    #: The installed drivers (``/api/drivers``); a :class:`~deltacloud_core.drivers.DriverRegistry`.
+    driver_registry: Any = None
+    _driver: Driver | None = None
+    backend_seconds: float = 0.0
+
+    @property
+    def driver(self) -> Driver:
+        if self._driver is None:
+            self._driver = self.driver_factory()
+        return self._driver
+
+    @property
+    def state_machine(self) -> StateMachine | None:
+        return self.state_machine_for(type(self.driver))
+
+    def param(self, name: str, default: str | None = None) -> str | None:
+        value = self.params.get(name)
+        return default if value is None else value
+
+    @property
+    def id(self) -> str:
+        return self.path_params["id"]
+
+    def url(self, *parts: str) -> str:
+        """Absolute URL below the API root: ``url("instances", "inst1")``."""
+        from urllib.parse import quote
+
+        return "/".join([self.api_url, *(quote(p, safe="") for p in parts)])
+
+    async def invoke(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """Call a driver method: awaited when async, else in the bounded thread pool."""
+        func = getattr(self.driver, method)
+        started = time.perf_counter()
+        try:
+            if inspect.iscoroutinefunction(func):
+                return await func(*args, **kwargs)
+            if not getattr(self.driver, "BLOCKING", True):
+                return func(*args, **kwargs)
+            return await anyio.to_thread.run_sync(partial(func, *args, **kwargs), limiter=DRIVER_THREADS,
+                                                  abandon_on_cancel=True)
+        finally:
+            self.backend_seconds += time.perf_counter() - started
+
+    def filters(self, *names: str) -> dict[str, str]:
+        """The given parameters that the request carries, for a driver's ``list_*``."""
+        return {n: self.params[n] for n in names if self.params.get(n) not in (None, "")}
+
+    def feature_params(self, operation: str) -> list[str]:
+        """Names of parameters the catalogue's features add to ``operation`` of this collection."""
+        names: list[str] = []
+        for feature in self.features.for_collection(self.collection.name):
+            if feature.operation == operation:
+                names.extend(p.name for p in feature.params)
+        return names
+
+
+# -- generic handlers ------------------------------------------------------------------------
+
+def index_handler(resource: str, method: str, filter_names: Sequence[str]) -> Handler:
+    """``GET /api/<collection>``: driver errors are re-reported with the generic message."""
+
+    async def handler(call: OperationCall) -> Outcome:
+        names = list(filter_names) + [n for n in call.feature_params("index") if n not in filter_names]
+        try:
+            items = await call.invoke(method, **call.filters(*names))
+        except DeltacloudError as exc:
+            raise exc.generic() from exc
+        return Outcome.collection(resource, items)
+
+    return handler
+
+
+def show_handler(resource: str, method: str) -> Handler:
+    """``GET /api/<collection>/:id``: None from the driver is a 404."""
+
+    async def handler(call: OperationCall) -> Outcome:
+        item = await call.invoke(method, call.id)
+        if item is None:
+            raise ObjectNotFound()
+        return Outcome.member(resource, item)
+
+    return handler
+
+
+def destroy_handler(collection: str, method: str) -> Handler:
+    """``DELETE /api/<collection>/:id``: 204; an HTML client is sent back to the list."""
+
+    async def handler(call: OperationCall) -> Outcome:
+        await call.invoke(method, call.id)
+        return Outcome.empty(204, html_redirect=call.url(collection))
+
+    return handler
+
+

@@ -1,0 +1,59 @@
+"""``/api/keys``: credentials (SSH key pairs or passwords) to log in to instances."""
+
+from __future__ import annotations
+
+from ..hookspecs import hookimpl
+from ..schemas.compute import KeyJson, KeyXml
+from .base import (
+    HTML_ONLY,
+    Collection,
+    CollectionRegistry,
+    Operation,
+    OperationCall,
+    Outcome,
+    Param,
+    Resource,
+    destroy_handler,
+    index_handler,
+    needs,
+    show_handler,
+)
+
+
+async def _create(call: OperationCall) -> Outcome:
+    extra = {k: v for k, v in call.params.items()
+             if k not in ("name", "public_key", "format", "_method") and k.isidentifier()}
+    key = await call.invoke("create_key", name=call.params["name"], public_key=call.param("public_key") or None,
+                            **extra)
+    return Outcome.member("key", key, status=201, location=call.url("keys", key.id))
+
+
+async def _new_form(call: OperationCall) -> Outcome:
+    return Outcome(kind="custom", resource="key_new", data={})
+
+
+KEYS = Collection(
+    name="keys",
+    singular="key",
+    description="A key captures the credentials required to access an instance.",
+    resources=(Resource("key", "keys", {"json": KeyJson(), "xml": KeyXml()}),),
+    operations=(
+        Operation("index", "GET", "", index_handler("key", "list_keys", ("id",)), capability="keys",
+                  requires=needs("list_keys"), timed=True, description="List all keys"),
+        Operation("show", "GET", "/{id}", show_handler("key", "get_key"), capability="keys",
+                  requires=needs("list_keys"), timed=True, params=(Param("id", required=True),),
+                  description="Show a key identified by id"),
+        Operation("create", "POST", "", _create, capability="create_key", requires=needs("create_key"),
+                  params=(Param("name", required=True, description="Name of the new key"),),
+                  description="Create a new key"),
+        Operation("destroy", "DELETE", "/{id}", destroy_handler("keys", "destroy_key"), capability="destroy_key",
+                  requires=needs("destroy_key"), params=(Param("id", required=True),),
+                  description="Delete a key"),
+    ),
+    forms=(Operation("new", "GET", "/new", _new_form, formats=HTML_ONLY, description="Form to create a key"),),
+)
+
+
+@hookimpl
+def deltacloud_register_collections(registry: CollectionRegistry) -> None:
+    registry.register(KEYS, owner=__name__)

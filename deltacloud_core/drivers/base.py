@@ -1,0 +1,257 @@
+"""The driver contract.
+
+A driver is a class; the server builds one instance per request with that request's
+credentials and provider, and drops it afterwards (no state between requests).
+
+Every optional operation is a method here that raises :class:`NotSupportedError`; what a
+driver supports is exactly what it overrides (see :mod:`.capabilities`). Methods may be
+plain ``def`` (run in a bounded thread pool so a slow cloud never blocks the event loop)
+or ``async def`` (awaited). Parameters are keyword-only and use Deltacloud's nouns.
+Drivers translate their SDK's exceptions into :mod:`deltacloud_core.errors` at their
+own boundary.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, ClassVar, TypeVar
+
+from ..credentials import Credentials
+from ..errors import AuthenticationRequired, NotSupportedError
+from ..hardware import HardwareProfile
+from ..models import DriverInfo, Image, Instance, Key, ProviderInfo, Realm, RunResult
+from ..state_machine import StateMachine
+
+__all__ = ["ClientCache", "Driver", "unsupported"]
+
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def unsupported(func: F) -> F:
+    """Mark a base-class method as 'not supported unless overridden'."""
+    func.__deltacloud_unsupported__ = True  # type: ignore[attr-defined]
+    return func
+
+
+class ClientCache:
+    """A small thread-safe LRU of SDK clients with a maximum age; memory only, never on disk."""
+
+    def __init__(self, maxsize: int = 64, max_age: float = 3600.0) -> None:
+        self.maxsize = maxsize
+        self.max_age = max_age
+        self._items: OrderedDict[tuple[object, ...], tuple[float, object]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_create(self, key: tuple[object, ...], factory: Callable[[], T]) -> T:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None and now - hit[0] < self.max_age:
+                self._items.move_to_end(key)
+                return hit[1]  # type: ignore[return-value]
+        value = factory()
+        with self._lock:
+            self._items[key] = (now, value)
+            self._items.move_to_end(key)
+            while len(self._items) > self.maxsize:
+                self._items.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def _first(items: Iterable[T]) -> T | None:
+    for item in items:
+        return item
+    return None
+
+
+class Driver:
+    """Base class of every driver. Subclass it, set the class attributes, override methods."""
+
+    #: Display name in ``/api/drivers`` (``EC2``, ``Mock``); defaults to the id title-cased.
+    DISPLAY_NAME: ClassVar[str | None] = None
+    #: The original's entrypoint configuration: ``kind -> provider -> URL``.
+    ENTRYPOINTS: ClassVar[Mapping[str, Mapping[str, str]]] = {}
+    #: Labels a UI shows for the credentials (``Access Key ID`` ...).
+    USERNAME_LABEL: ClassVar[str | None] = None
+    PASSWORD_LABEL: ClassVar[str | None] = None
+    #: The instance state machine; None for drivers without instances.
+    INSTANCE_STATES: ClassVar[StateMachine | None] = None
+    #: Static hardware profiles (drivers with dynamic ones override ``list_hardware_profiles``).
+    HARDWARE_PROFILES: ClassVar[Sequence[HardwareProfile]] = ()
+    #: Declared features per collection, by catalogue name.
+    FEATURES: ClassVar[Mapping[str, Sequence[str]]] = {}
+    #: Constraints per ``(collection, feature)``, e.g. ``{("instances", "user_name"): {"max_length": 20}}``.
+    FEATURE_CONSTRAINTS: ClassVar[Mapping[tuple[str, str], Mapping[str, object]]] = {}
+    #: True when methods block (network I/O): the web layer runs them in a thread pool.
+    BLOCKING: ClassVar[bool] = True
+    #: Clients shared by all instances of one driver class (see :meth:`cached_client`).
+    CLIENT_CACHE: ClassVar[ClientCache | None] = None
+
+    #: The id users type (``mock``), set by the registry from the entry-point name.
+    driver_id: ClassVar[str] = ""
+
+    def __init__(self, *, credentials: Credentials | Callable[[], Credentials | None] | None = None,
+                 provider: str | None = None) -> None:
+        self._credentials = credentials
+        self.provider = provider
+        #: The machine in force for this request (a plugin may replace the declared one).
+        self.state_machine: StateMachine | None = self.INSTANCE_STATES
+
+    # -- credentials -----------------------------------------------------------------------
+    @property
+    def credentials(self) -> Credentials:
+        """The request's credentials; asking for them is what makes an operation need them.
+
+        Raises AuthenticationRequired (401 + WWW-Authenticate) when none were sent.
+        """
+        creds = self._credentials() if callable(self._credentials) else self._credentials
+        if creds is None:
+            raise AuthenticationRequired()
+        return creds
+
+    def cached_client(self, service: str, factory: Callable[[], T]) -> T:
+        """An SDK client for ``service`` keyed by (provider, credentials digest), built once."""
+        cls = type(self)
+        if cls.CLIENT_CACHE is None:
+            cls.CLIENT_CACHE = ClientCache()
+        key = (service, self.provider, self.credentials.digest())
+        return cls.CLIENT_CACHE.get_or_create(key, factory)
+
+    def validate_credentials(self) -> bool:
+        """True when the credentials are accepted (``GET /api?force_auth``). Override to check."""
+        self.credentials  # noqa: B018 - raises when absent
+        return True
+
+    # -- driver metadata -------------------------------------------------------------------
+    @classmethod
+    def info(cls) -> DriverInfo:
+        return DriverInfo(
+            id=cls.driver_id,
+            name=cls.DISPLAY_NAME or cls.driver_id.title(),
+            entrypoints=cls.ENTRYPOINTS,
+            username_label=cls.USERNAME_LABEL,
+            password_label=cls.PASSWORD_LABEL,
+        )
+
+    def providers(self) -> list[ProviderInfo] | None:
+        """Live provider list for ``/api/drivers/:id`` of the current driver; None = configured."""
+        return None
+
+    @classmethod
+    def declared_features(cls, collection: str) -> tuple[str, ...]:
+        return tuple(cls.FEATURES.get(collection, ()))
+
+    @classmethod
+    def has_feature(cls, collection: str, feature: str) -> bool:
+        return feature in cls.FEATURES.get(collection, ())
+
+    # -- realms ----------------------------------------------------------------------------
+    @unsupported
+    def list_realms(self, **filters: str) -> list[Realm]:
+        raise NotSupportedError()
+
+    def get_realm(self, id: str) -> Realm | None:
+        return _first(self.list_realms(id=id))
+
+    # -- hardware profiles -----------------------------------------------------------------
+    def list_hardware_profiles(self, **filters: str) -> list[HardwareProfile]:
+        """Static profiles filtered by ``id`` and ``architecture``; override for dynamic ones."""
+        profiles = list(self.HARDWARE_PROFILES)
+        if filters.get("id"):
+            profiles = [p for p in profiles if p.id == filters["id"]]
+        if filters.get("architecture"):
+            profiles = [p for p in profiles if p.matches_architecture(filters["architecture"])]
+        return profiles
+
+    def get_hardware_profile(self, id: str) -> HardwareProfile | None:
+        return _first(self.list_hardware_profiles(id=id))
+
+    # -- images ----------------------------------------------------------------------------
+    @unsupported
+    def list_images(self, **filters: str) -> list[Image]:
+        raise NotSupportedError()
+
+    def get_image(self, id: str) -> Image | None:
+        return _first(self.list_images(id=id))
+
+    @unsupported
+    def create_image(self, *, instance_id: str, name: str | None = None, description: str | None = None,
+                     **extra: str) -> Image:
+        raise NotSupportedError()
+
+    @unsupported
+    def destroy_image(self, id: str) -> None:
+        raise NotSupportedError()
+
+    # -- instances -------------------------------------------------------------------------
+    @unsupported
+    def list_instances(self, **filters: str) -> list[Instance]:
+        raise NotSupportedError()
+
+    def get_instance(self, id: str) -> Instance | None:
+        return _first(self.list_instances(id=id))
+
+    @unsupported
+    def create_instance(self, *, image_id: str, hwp_id: str | None = None, realm_id: str | None = None,
+                        hwp_overrides: Mapping[str, str] | None = None, keyname: str | None = None,
+                        name: str | None = None, user_data: bytes | None = None,
+                        **extra: str) -> Instance | list[Instance]:
+        """Launch an instance. ``hwp_overrides`` are already validated against the profile;
+        ``user_data`` is already base64-decoded. Returns the instance (or several)."""
+        raise NotSupportedError()
+
+    @unsupported
+    def start_instance(self, id: str) -> Instance:
+        raise NotSupportedError()
+
+    @unsupported
+    def stop_instance(self, id: str) -> Instance:
+        raise NotSupportedError()
+
+    @unsupported
+    def reboot_instance(self, id: str) -> Instance:
+        raise NotSupportedError()
+
+    @unsupported
+    def destroy_instance(self, id: str) -> Instance | None:
+        raise NotSupportedError()
+
+    @unsupported
+    def run_on_instance(self, id: str, *, cmd: str, private_key: str | None = None,
+                        password: str | None = None, ip: str | None = None, port: str | None = None,
+                        **extra: str) -> RunResult:
+        raise NotSupportedError()
+
+    def instance_actions_for(self, instance: Instance) -> list[str]:
+        """Actions ``instance`` allows now: its own list if it has one, else the machine's."""
+        if instance.actions is not None:
+            return list(instance.actions)
+        machine = self.state_machine
+        return machine.actions_for(instance.state) if machine else []
+
+    # -- keys ------------------------------------------------------------------------------
+    @unsupported
+    def list_keys(self, **filters: str) -> list[Key]:
+        raise NotSupportedError()
+
+    def get_key(self, id: str) -> Key | None:
+        return _first(self.list_keys(id=id))
+
+    @unsupported
+    def create_key(self, *, name: str, public_key: str | None = None, **extra: str) -> Key:
+        raise NotSupportedError()
+
+    @unsupported
+    def destroy_key(self, id: str) -> None:
+        raise NotSupportedError()

@@ -1,0 +1,8 @@
+"""Frozen dataclasses of the domain, with Deltacloud's field names."""
+
+from ..hardware import HardwareProfile, HardwareProperty
+from .compute import Image, Instance, InstanceAddress, InstanceProfile, Key, Realm, RunResult
+from .driver_info import DriverInfo, ProviderInfo
+
+__all__ = ["DriverInfo", "HardwareProfile", "HardwareProperty", "Image", "Instance", "InstanceAddress",
+           "InstanceProfile", "Key", "ProviderInfo", "Realm", "RunResult"]

@@ -1,0 +1,46 @@
+"""Dumpers of ``/api/drivers`` (the original's raw configuration map in JSON)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..models import DriverInfo, ProviderInfo
+from .context import render_context
+
+__all__ = ["DriverJson", "DriverListJson", "DriverListXml", "DriverXml"]
+
+
+class DriverListJson:
+    def dump(self, drivers: list[DriverInfo]) -> dict[str, Any]:
+        return {d.id: d.config() for d in drivers}
+
+
+class DriverListXml:
+    def dump(self, drivers: list[DriverInfo]) -> dict[str, Any]:
+        ctx = render_context()
+        items = []
+        for d in drivers:
+            item: dict[str, Any] = {"@href": ctx.url("drivers", d.id), "@id": d.id, "name": d.name}
+            providers = d.providers()
+            if providers:
+                item["provider"] = [{"@id": p.id} for p in providers]
+            items.append(item)
+        return {"driver": items} if items else {}
+
+
+class DriverJson:
+    def dump(self, shown: tuple[DriverInfo, list[ProviderInfo]]) -> dict[str, Any]:
+        info, _providers = shown
+        return {**info.config(), "id": info.id}
+
+
+class DriverXml:
+    def dump(self, shown: tuple[DriverInfo, list[ProviderInfo]]) -> dict[str, Any]:
+        info, providers = shown
+        out: dict[str, Any] = {"@href": render_context().url("drivers", info.id), "@id": info.id, "name": info.name}
+        if providers:
+            out["provider"] = [
+                {"@id": p.id, **({"entrypoint": [{"@kind": k, "#text": v} for k, v in p.entrypoints.items()]}
+                                 if p.entrypoints else {})}
+                for p in providers]
+        return out

@@ -1,0 +1,407 @@
+"""The ASGI application: the request pipeline of API.md §2 in front of generated routes.
+
+Stage by stage: matrix parameters are taken out of the path; negotiation stage 1 (406
+with an empty body when nothing fits); driver and provider are chosen (matrix, then
+``X-Deltacloud-*`` headers, then the server default); method override; the Host check;
+then routing to a generated endpoint per collection operation (see :mod:`.endpoints`).
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Mapping
+from contextlib import asynccontextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+import pluggy
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Match, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
+
+from ..collections.base import Collection, CollectionRegistry, Operation, Outcome, Resource
+from ..drivers.base import Driver
+from ..drivers.registry import DriverRegistry, UnknownDriver
+from ..errors import AuthenticationFailure, AuthenticationRequired, DeltacloudError, ValidationError
+from ..features import FeatureRegistry
+from ..plugins import blocked_names, get_plugin_manager
+from ..schemas.entry import EntryLink, EntryPoint, EntryPointJson, EntryPointXml
+from ..state_machine import StateMachine
+from .endpoints import (
+    DOCUMENT_FORMATS,
+    RuntimeFailure,
+    new_request_id,
+    operation_endpoint,
+    outcome_headers,
+    render_context,
+)
+from .matrix import parse_matrix_path
+from .negotiation import choose, rank_formats
+from .renderers import RenderEnv, RendererRegistry
+from .request_info import RequestInfo, ordered_params, parse_query, request_credentials, request_info
+from .responses import PLAIN, ResponseFactory
+from .settings import API_VERSION, Settings
+
+__all__ = ["DeltacloudApp", "create_app"]
+
+log = logging.getLogger("deltacloud.web")
+
+STANDARD_OPERATIONS = ("index", "show", "create", "destroy", "update")
+_NOT_FOUND_PAGE = (
+    "<!DOCTYPE html>\n<html>\n<head><title>Not Found</title></head>\n<body>\n"
+    "<h1>Not Found</h1>\n<p>No route matches this path. Start at <a href='{api}'>{api}</a>.</p>\n"
+    "</body>\n</html>\n")
+_STATIC = Path(__file__).parent / "static"
+
+
+class _Route(Route):
+    """A route whose method mismatch answers like an unknown path (the original's 404)."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child = super().matches(scope)
+        return (Match.NONE, {}) if match == Match.PARTIAL else (match, child)
+
+
+class DeltacloudApp:
+    """The Deltacloud API as an ASGI application."""
+
+    def __init__(self, settings: Settings | None = None, *, plugin_manager: pluggy.PluginManager | None = None,
+                 drivers: DriverRegistry | None = None) -> None:
+        self.settings = settings or Settings.from_env()
+        self.pm = plugin_manager or get_plugin_manager()
+        self.drivers = drivers or DriverRegistry(blocked=blocked_names())
+        self.collections = CollectionRegistry()
+        self.pm.hook.deltacloud_register_collections(registry=self.collections)
+        self.features = FeatureRegistry()
+        self.pm.hook.deltacloud_register_features(registry=self.features)
+        self.renderers = RendererRegistry()
+        self.pm.hook.deltacloud_register_renderers(registry=self.renderers)
+        self.media_types = self.renderers.media_types()
+        self.resources: dict[str, Resource] = {
+            "api": Resource("api", "api", {"json": EntryPointJson(), "xml": EntryPointXml()},
+                            xml_declaration=False)}
+        for collection in self.collections:
+            for resource in collection.resources:
+                self.resources.setdefault(resource.name, resource)
+        self.responses = ResponseFactory(self.renderers, self.settings.hostname)
+        self._machines: dict[type[Driver], StateMachine | None] = {}
+        self.starlette = Starlette(routes=self._routes(), lifespan=self._lifespan)
+        self.starlette.add_exception_handler(404, self._not_found)  # type: ignore[arg-type]
+        self.asgi: Any = self._prelude
+        for wrapper in self.pm.hook.deltacloud_asgi_wrapper(app=self.asgi):
+            if wrapper is not None:
+                self.asgi = wrapper
+
+    # -- ASGI --------------------------------------------------------------------------------
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.asgi(scope, receive, send)
+
+    @asynccontextmanager
+    async def _lifespan(self, _app: Starlette) -> Any:
+        self.pm.hook.deltacloud_startup(app=self)
+        yield
+
+    async def _prelude(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.starlette(scope, receive, send)
+            return
+        root = scope.get("root_path", "")
+        raw = scope.get("raw_path")
+        raw_path = raw.decode("latin-1") if raw else scope["path"]
+        if root and raw_path.startswith(root):
+            raw_path = raw_path[len(root):]
+        if not (raw_path == "/api" or raw_path.startswith(("/api/", "/api;"))):
+            await self.starlette(scope, receive, send)
+            return
+        matrix = parse_matrix_path(raw_path)
+        query = parse_query(scope.get("query_string", b""))
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        formats = [v for k, v in query if k == "format"]
+        ranked = rank_formats(formats[-1] if formats else None, headers.get("accept"), self.media_types)
+        if not ranked:
+            await Response(status_code=406, headers={"X-Content-Type-Options": "nosniff"})(scope, receive, send)
+            return
+        api_matrix = matrix.params.get("api", {})
+        driver = (api_matrix.get("driver") or headers.get("x-deltacloud-driver") or self.settings.default_driver)
+        provider = (api_matrix.get("provider") or headers.get("x-deltacloud-provider")
+                    or self.settings.default_provider)
+        driver = driver.strip().lower()
+        provider = provider.strip().lower() if provider else None
+        host = headers.get("host")
+        scheme = scope.get("scheme", "http")
+        info = RequestInfo(matrix=matrix, ranked=ranked, driver_name=driver, provider=provider, query=query,
+                           api_url=f"{scheme}://{host}{root}/api", request_id=new_request_id())
+        state = scope.setdefault("state", {})
+        state["deltacloud"] = info
+        scope["path"] = root + matrix.path
+        scope["raw_path"] = (root + matrix.path).encode("utf-8")
+        if not host:
+            await self.responses.plain(400, "Unable to find HTTP Host header", driver=driver,
+                                       provider=provider)(scope, receive, send)
+            return
+        if matrix.malformed:
+            error = ValidationError("Malformed matrix parameter in the path: write ;name=value "
+                                    "(e.g. /api;driver=mock;provider=default).")
+            env = self._env(info, path=matrix.path)
+            await self.responses.error(error, choose(ranked, DOCUMENT_FORMATS), env)(scope, receive, send)
+            return
+        override = headers.get("x-http-method-override")
+        if scope["method"] == "POST":
+            if override:
+                scope["method"] = override.upper()
+            elif headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+                receive = await self._method_field_override(scope, receive, headers)
+        await self.starlette(scope, receive, send)
+
+    async def _method_field_override(self, scope: Scope, receive: Receive, headers: Mapping[str, str]) -> Receive:
+        """Honour a ``_method`` form field (HTML forms delete with ``_method=delete``)."""
+        length = headers.get("content-length", "")
+        if not length.isdigit() or int(length) > self.settings.max_body_bytes:
+            return receive
+        chunks: list[bytes] = []
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        for key, value in parse_qsl(body.decode("latin-1"), keep_blank_values=True):
+            if key == "_method" and value:
+                scope["method"] = value.upper()
+        sent = False
+
+        async def replay() -> dict[str, Any]:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        return replay
+
+    # -- helpers used by endpoints -----------------------------------------------------------
+    def state_machine_for(self, driver_cls: type[Driver]) -> StateMachine | None:
+        if driver_cls not in self._machines:
+            self._machines[driver_cls] = self.pm.hook.deltacloud_instance_state_machine(
+                driver_name=driver_cls.driver_id, driver_class=driver_cls)
+        return self._machines[driver_cls]
+
+    def _env(self, info: RequestInfo, path: str, driver_cls: type[Driver] | None = None,
+             params: list[tuple[str, Any]] | None = None) -> RenderEnv:
+        return RenderEnv(context=render_context(self, info, driver_cls), resources=self.resources,
+                         driver_name=info.driver_name, provider=info.provider, path=path,
+                         request_params=params if params is not None else ordered_params(info, [], {}),
+                         page={"drivers": self.drivers.names(), "request_id": info.request_id})
+
+    def render_outcome(self, outcome: Outcome, fmt: str, env: RenderEnv, request: Request,
+                       timing: Mapping[str, str]) -> Response:
+        headers = {**outcome_headers(outcome), **timing}
+        method = request.method
+        driver, provider = env.driver_name, env.provider
+        env.page.setdefault("drivers", self.drivers.names())
+        if outcome.kind == "raw":
+            body = outcome.body if isinstance(outcome.body, bytes) else b""
+            return self.responses.finish(status=outcome.status, body=body, content_type=outcome.content_type,
+                                         driver=driver, provider=provider, headers=headers, method=method,
+                                         etag=outcome.content_type != PLAIN)
+        if outcome.kind == "redirect":
+            return self.responses.finish(status=outcome.status, content_type=PLAIN, driver=driver,
+                                         provider=provider, headers=headers, method=method)
+        if outcome.kind == "empty":
+            if fmt == "html" and outcome.html_redirect:
+                status = 303 if request.scope.get("http_version", "1.1") != "1.0" else 302
+                headers["Location"] = outcome.html_redirect
+                return self.responses.finish(status=status, content_type=PLAIN, driver=driver,
+                                             provider=provider, headers=headers, method=method)
+            return self.responses.finish(status=outcome.status, driver=driver, provider=provider,
+                                         headers=headers, method=method)
+        body = self.renderers[fmt].render(outcome, env)
+        return self.responses.document(outcome.status, body, fmt, env, method=method, headers=headers)
+
+    async def unexpected(self, request: Request, exc: BaseException, fmt: str, env: RenderEnv) -> Response:
+        """A surprise: let a plugin answer, else 500 with a request id (logged with a trace)."""
+        info = request_info(request)
+        handled = self.pm.hook.deltacloud_handle_exception(request=request, exception=exc)
+        if handled is not None:
+            return handled
+        log.error("request %s %s %s failed (request id %s):\n%s", request.method, request.url.path,
+                  info.driver_name, info.request_id, "".join(traceback.format_exception(exc)))
+        error = RuntimeFailure(f"{exc} (request id {info.request_id})", type(exc).__name__)
+        return self.responses.error(error, fmt, env, method=request.method,
+                                    headers={"X-Request-Id": info.request_id})
+
+    # -- routes ------------------------------------------------------------------------------
+    def _routes(self) -> list[Any]:
+        routes: list[Any] = [
+            _Route("/api", self._entry_point, methods=["GET", "POST", "OPTIONS"]),
+            _Route("/api/", self._entry_point, methods=["GET", "POST", "OPTIONS"]),
+        ]
+        for collection in self.collections:
+            routes.extend(self._collection_routes(collection))
+        routes.append(_Route("/", self._root_index, methods=["GET"]))
+        routes.append(_Route("/robots.txt", self._robots, methods=["GET"]))
+        if _STATIC.is_dir():
+            from starlette.routing import Mount
+
+            routes.append(Mount("/stylesheets", app=StaticFiles(directory=_STATIC), name="static"))
+        return routes
+
+    def _collection_routes(self, collection: Collection) -> list[Any]:
+        base = f"/api/{collection.name}"
+        routes: list[Any] = []
+        for form in collection.forms:
+            routes.append(_Route(base + form.path, operation_endpoint(self, collection, form), methods=["GET"]))
+        get_paths = {op.path for op in collection.operations if op.http_method == "GET"}
+        for op in collection.operations:
+            routes.append(_Route(base + op.path, operation_endpoint(self, collection, op), methods=[op.http_method]))
+            if op.http_method != "GET" and op.path not in get_paths and op.path != "":
+                routes.append(_Route(base + op.path, self._empty_head, methods=["HEAD"]))
+        routes.append(_Route(base, self._options_collection(collection), methods=["OPTIONS"]))
+        for name in STANDARD_OPERATIONS:
+            op = collection.operation(name)
+            if op is not None:
+                routes.append(_Route(f"{base}/{name}", self._options_operation(op), methods=["OPTIONS"]))
+        for op in collection.operations:
+            if op.name not in STANDARD_OPERATIONS and op.member:
+                routes.append(_Route(base + op.path, self._options_operation(op), methods=["OPTIONS"]))
+        return routes
+
+    # -- endpoints of the API root -----------------------------------------------------------
+    async def _entry_point(self, request: Request) -> Response:
+        info = request_info(request)
+        env = self._env(info, path="/api")
+        fmt_error = choose(info.ranked, DOCUMENT_FORMATS) or "xml"
+        if request.method == "POST":
+            return await self._switch(request, info)
+        try:
+            driver_cls = self.drivers.load(info.driver_name)
+        except UnknownDriver as exc:
+            return self.responses.error(RuntimeFailure(exc.message), fmt_error, env, method=request.method)
+        env.context = render_context(self, info, driver_cls)
+        supported = [c for c in self.collections if c.supported_by(driver_cls)]
+        if request.method == "OPTIONS":
+            allow = ",".join("Deltacloud::Rabbit::" + "".join(p.title() for p in c.name.split("_")) + "Collection"
+                             for c in supported)
+            return self.responses.finish(status=200, content_type=PLAIN, driver=info.driver_name,
+                                         provider=info.provider, headers={"Allow": allow}, etag=False)
+        fmt = choose(info.ranked, DOCUMENT_FORMATS)
+        if fmt is None:
+            return self.responses.plain(406, "", driver=info.driver_name, provider=info.provider)
+        try:
+            if "force_auth" in info.query_dict():
+                driver = driver_cls(credentials=lambda: request_credentials(request,
+                                                                            self.settings.server_credentials),
+                                    provider=info.provider)
+                try:
+                    valid = driver.validate_credentials()
+                except AuthenticationRequired:
+                    raise
+                except AuthenticationFailure:
+                    valid = False
+                if not valid:
+                    return self.responses.plain(401, "Authentication failed", driver=info.driver_name,
+                                                provider=info.provider, method=request.method)
+            links = []
+            for collection in supported:
+                features = tuple(
+                    (f, driver_cls.FEATURE_CONSTRAINTS.get((collection.name, f.name), {}))
+                    for f in self.features.for_collection(collection.name)
+                    if driver_cls.has_feature(collection.name, f.name))
+                links.append(EntryLink(collection.name, f"{info.api_url}/{collection.name}", features))
+            entry = EntryPoint(API_VERSION, info.driver_name, info.provider, tuple(links))
+        except DeltacloudError as exc:
+            return self.responses.error(exc, fmt, env, method=request.method)
+        outcome = Outcome.member("api", entry)
+        return self.render_outcome(outcome, fmt, env, request, {})
+
+    async def _switch(self, request: Request, info: RequestInfo) -> Response:
+        """``POST /api`` with ``driver=`` / ``provider=``: 301 to the matrix URL (the HTML switcher)."""
+        form = await request.form()
+        base = info.api_url
+        driver = str(form.get("driver") or "").strip().lower()
+        provider = str(form.get("provider") or "").strip()
+        if driver:
+            location = f"{base};driver={driver}"
+        elif provider and provider != "default":
+            referer = request.headers.get("referer", "")
+            ref_driver = parse_matrix_path(referer.split("://", 1)[-1].partition("/")[2] and
+                                           "/" + referer.split("://", 1)[-1].partition("/")[2]).params
+            from_referer = ref_driver.get("api", {}).get("driver")
+            location = f"{base};driver={from_referer};provider={provider}" if from_referer else \
+                f"{base};provider={provider}"
+        else:
+            location = f"{base}/"
+        return self.responses.finish(status=301, content_type=PLAIN, driver=info.driver_name,
+                                     provider=info.provider, headers={"Location": location})
+
+    def _options_collection(self, collection: Collection) -> Any:
+        async def endpoint(request: Request) -> Response:
+            info = request_info(request)
+            allow = ",".join(["OPTIONS", *collection.http_methods])
+            return self.responses.finish(status=200, content_type=PLAIN, driver=info.driver_name,
+                                         provider=info.provider, headers={"Allow": allow}, etag=False)
+
+        return endpoint
+
+    def _options_operation(self, op: Operation) -> Any:
+        async def endpoint(request: Request) -> Response:
+            info = request_info(request)
+            specs = self._feature_param_specs(op)
+            specs.extend(p.spec() for p in op.params)
+            return self.responses.finish(status=200, content_type=PLAIN, driver=info.driver_name,
+                                         provider=info.provider, headers={"Allow": ",".join(specs)}, etag=False)
+
+        return endpoint
+
+    @lru_cache(maxsize=256)  # noqa: B019 - one app per process; the cache dies with it
+    def _default_feature_specs(self, collection: str, operation: str) -> tuple[str, ...]:
+        try:
+            driver_cls = self.drivers.load(self.settings.default_driver)
+        except UnknownDriver:
+            return ()
+        return tuple(p.spec() for f in self.features.for_collection(collection)
+                     if f.operation == operation and driver_cls.has_feature(collection, f.name)
+                     for p in f.params)
+
+    def _feature_param_specs(self, op: Operation) -> list[str]:
+        for collection in self.collections:
+            if op in collection.operations:
+                return list(self._default_feature_specs(collection.name, op.name))
+        return []
+
+    async def _empty_head(self, request: Request) -> Response:
+        info = request_info(request)
+        return self.responses.finish(status=200, content_type=PLAIN, driver=info.driver_name,
+                                     provider=info.provider, etag=False)
+
+    async def _not_found(self, request: Request, _exc: Exception) -> Response:
+        state = request.scope.get("state", {})
+        info: RequestInfo | None = state.get("deltacloud")
+        body = _NOT_FOUND_PAGE.format(api=(info.api_url if info else "/api")).encode()
+        if info is None:
+            return Response(body, status_code=404, media_type=None,
+                            headers={"Content-Type": PLAIN, "X-Cascade": "pass"})
+        return self.responses.finish(status=404, body=body, content_type=PLAIN, driver=info.driver_name,
+                                     provider=info.provider, headers={"X-Cascade": "pass"}, etag=False)
+
+    async def _root_index(self, request: Request) -> Response:
+        body = ("<!DOCTYPE html>\n<html><head><title>Deltacloud API</title></head><body>\n"
+                "<h1>Deltacloud API</h1>\n<h2>Enabled Frontends:</h2>\n"
+                "<ul><li><a href='/api'>deltacloud</a></li></ul>\n</body></html>\n")
+        return Response(body, media_type="text/html")
+
+    async def _robots(self, request: Request) -> Response:
+        return Response("User-agent: *\nDisallow: /\n", media_type="text/plain")
+
+
+def create_app(settings: Settings | None = None, **kwargs: Any) -> DeltacloudApp:
+    """The ASGI application (``uvicorn deltacloud_core.web.app:create_app --factory``)."""
+    return DeltacloudApp(settings, **kwargs)

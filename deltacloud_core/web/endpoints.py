@@ -1,0 +1,187 @@
+"""The request handlers: one generic endpoint per collection operation, plus the entry point."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import anyio
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..collections.base import Collection, Operation, OperationCall, Outcome, UploadedFile
+from ..drivers.base import Driver
+from ..drivers.registry import UnknownDriver
+from ..errors import (
+    BackendError,
+    CapabilityMissing,
+    DeltacloudError,
+    NotAcceptable,
+    PayloadTooLarge,
+    ProviderTimeout,
+    RequiredParameterMissing,
+)
+from ..schemas.context import RenderContext
+from .negotiation import choose
+from .renderers import RenderEnv
+from .request_info import RequestInfo, ordered_params, request_credentials, request_info
+
+if TYPE_CHECKING:
+    from .app import DeltacloudApp
+
+__all__ = ["DOCUMENT_FORMATS", "RuntimeFailure", "operation_endpoint", "run_operation"]
+
+log = logging.getLogger("deltacloud.web")
+
+DOCUMENT_FORMATS = frozenset({"xml", "json", "html"})
+
+
+class RuntimeFailure(BackendError):
+    """An unexpected failure, reported with the class name clients saw from the original."""
+
+    def __init__(self, message: str, error_class: str = "RuntimeError") -> None:
+        super().__init__(message)
+        self.error_class = error_class
+
+
+def operation_endpoint(app: DeltacloudApp, collection: Collection,
+                       operation: Operation) -> Callable[[Request], Awaitable[Response]]:
+    """A Starlette endpoint serving one operation."""
+
+    async def endpoint(request: Request) -> Response:
+        return await run_operation(app, request, collection, operation)
+
+    endpoint.__name__ = f"{collection.name}_{operation.name}"
+    return endpoint
+
+
+async def read_form(request: Request, max_bytes: int) -> tuple[list[tuple[str, str]], dict[str, UploadedFile]]:
+    """Form fields (urlencoded or multipart) in order, and the uploaded files."""
+    content_type = request.headers.get("content-type", "")
+    if request.method not in ("POST", "PUT", "DELETE") or not (
+            content_type.startswith("application/x-www-form-urlencoded")
+            or content_type.startswith("multipart/form-data")):
+        return [], {}
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > max_bytes:
+        raise PayloadTooLarge(f"Request body of {length} bytes is larger than the limit of {max_bytes} bytes.")
+    try:
+        form = await request.form(max_files=100, max_fields=10000, max_part_size=max_bytes)
+    except Exception as exc:
+        from ..errors import ValidationError
+
+        raise ValidationError(f"The request body could not be parsed: {exc}") from exc
+    fields: list[tuple[str, str]] = []
+    files: dict[str, UploadedFile] = {}
+    for key, value in form.multi_items():
+        if isinstance(value, UploadFile):
+            upload = value
+            files[key] = UploadedFile(filename=upload.filename, content_type=upload.content_type,
+                                      size=upload.size, read=upload.read)
+            fields.append((key, upload.filename or ""))
+        else:
+            fields.append((key, value))
+    return fields, files
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+def driver_factory(app: DeltacloudApp, request: Request, info: RequestInfo,
+                   driver_cls: type[Driver]) -> Callable[[], Driver]:
+    def build() -> Driver:
+        def credentials() -> Any:
+            return request_credentials(request, app.settings.server_credentials)
+
+        driver = driver_cls(credentials=credentials, provider=info.provider)
+        driver.state_machine = app.state_machine_for(driver_cls)
+        return driver
+
+    return build
+
+
+def render_context(app: DeltacloudApp, info: RequestInfo, driver_cls: type[Driver] | None,
+                   driver: Driver | None = None) -> RenderContext:
+    return RenderContext(api_url=info.api_url, driver_cls=driver_cls, driver=driver,
+                         state_machine=app.state_machine_for(driver_cls) if driver_cls else None)
+
+
+async def run_operation(app: DeltacloudApp, request: Request, collection: Collection,
+                        operation: Operation) -> Response:
+    """The whole pipeline of one operation (API.md §2, steps 7-10)."""
+    info = request_info(request)
+    started = time.perf_counter()
+    path_params = {k: str(v) for k, v in request.path_params.items()}
+    env = RenderEnv(context=RenderContext(api_url=info.api_url), resources=app.resources,
+                    driver_name=info.driver_name, provider=info.provider, path=request.url.path,
+                    request_params=ordered_params(info, [], path_params), collection=collection,
+                    operation=operation)
+    error_format = choose(info.ranked, DOCUMENT_FORMATS) or "xml"
+    call: OperationCall | None = None
+    timing: dict[str, str] = {}
+    try:
+        driver_cls: type[Driver] | None = None
+        if not operation.driverless:
+            try:
+                driver_cls = app.drivers.load(info.driver_name)
+            except UnknownDriver as exc:
+                raise RuntimeFailure(exc.message) from exc
+            env.context = render_context(app, info, driver_cls)
+            if operation.capability is not None and not operation.supported_by(driver_cls):
+                raise CapabilityMissing(operation.capability)
+        form, files = await read_form(request, app.settings.max_body_bytes)
+        env.request_params = ordered_params(info, form, path_params)
+        params: dict[str, str] = {}
+        params.update(info.query)
+        params.update(form)
+        if request.method == "POST":
+            for key, value in info.matrix.last.items():
+                params.setdefault(key, value)
+        params.update(path_params)
+        for param in operation.required_params:
+            if param.name not in params:
+                raise RequiredParameterMissing(param.name, [k for k, _v in env.request_params])
+        fmt = choose(info.ranked, operation.formats)
+        if fmt is None:
+            raise NotAcceptable()
+        if fmt in DOCUMENT_FORMATS:
+            error_format = fmt
+        call = OperationCall(
+            collection=collection, operation=operation, params=params, path_params=path_params,
+            api_url=info.api_url, driver_name=info.driver_name, features=app.features,
+            driver_factory=driver_factory(app, request, info, driver_cls) if driver_cls else _no_driver,
+            state_machine_for=app.state_machine_for, headers=request.headers, files=files,
+            body_stream=request.stream() if operation.http_method == "PUT" else None,
+            driver_registry=app.drivers)
+        try:
+            with anyio.fail_after(app.settings.backend_timeout):
+                outcome = await operation.handler(call)
+        except TimeoutError as exc:
+            raise ProviderTimeout(
+                f"The backend did not answer within {app.settings.backend_timeout:g} seconds.") from exc
+        finally:
+            if operation.timed:
+                timing["X-Backend-Runtime"] = f"{time.perf_counter() - started:.6f}"
+        if call._driver is not None:
+            env.context.driver = call._driver
+        return app.render_outcome(outcome, fmt, env, request, timing)
+    except DeltacloudError as exc:
+        return app.responses.error(exc, error_format, env, method=request.method, headers=timing)
+    except Exception as exc:  # noqa: BLE001 - one place turns surprises into a 500 with a request id
+        return await app.unexpected(request, exc, error_format, env)
+
+
+def _no_driver() -> Driver:
+    raise RuntimeError("this operation does not use a driver")
+
+
+def outcome_headers(outcome: Outcome) -> dict[str, str]:
+    headers = dict(outcome.headers)
+    if outcome.location:
+        headers["Location"] = outcome.location
+    return headers

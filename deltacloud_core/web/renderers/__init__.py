@@ -1,0 +1,83 @@
+"""Output formats. Each renderer turns an :class:`~deltacloud_core.collections.Outcome` (or an
+error) into bytes; the core's xml, json, html, png and gv renderers are registered through
+the ``deltacloud_register_renderers`` hook exactly as a plugin's would be."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ...collections.base import Collection, Operation, Outcome, Resource
+from ...errors import DeltacloudError
+from ...schemas.context import RenderContext
+
+__all__ = ["RenderEnv", "Renderer", "RendererRegistry"]
+
+
+@dataclass
+class RenderEnv:
+    """Everything a renderer may need about the request being answered."""
+
+    context: RenderContext
+    resources: Mapping[str, Resource]
+    driver_name: str
+    provider: str | None
+    #: Request path without matrix params or query (the error document's ``url``).
+    path: str = "/api"
+    #: Request parameters as the original listed them in error documents.
+    request_params: Sequence[tuple[str, Any]] = ()
+    collection: Collection | None = None
+    operation: Operation | None = None
+    #: Extra facts for HTML pages (entry-point links, features, driver list, request id ...).
+    page: dict[str, Any] = field(default_factory=dict)
+
+
+class Renderer(Protocol):
+    """One output format."""
+
+    #: Format name used by ``?format=`` (``xml``).
+    name: str
+    #: Accept media types that select this format, in preference order.
+    media_types: tuple[str, ...]
+    #: Content-Type of rendered documents.
+    content_type: str
+
+    def render(self, outcome: Outcome, env: RenderEnv) -> bytes:
+        """Render a successful outcome (collection or member)."""
+
+    def render_error(self, error: DeltacloudError, env: RenderEnv) -> bytes:
+        """Render an error document."""
+
+
+class RendererRegistry:
+    """Renderers by format name, in registration order (which is negotiation's table order)."""
+
+    def __init__(self) -> None:
+        self._renderers: dict[str, Renderer] = {}
+        self._owners: dict[str, str] = {}
+
+    def register(self, renderer: Renderer, *, owner: str = "core") -> None:
+        if renderer.name in self._renderers:
+            raise ValueError(f"Renderer '{renderer.name}' registered twice: by {self._owners[renderer.name]} "
+                             f"and by {owner}")
+        self._renderers[renderer.name] = renderer
+        self._owners[renderer.name] = owner
+
+    def __iter__(self) -> Iterator[Renderer]:
+        return iter(self._renderers.values())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._renderers
+
+    def __getitem__(self, name: str) -> Renderer:
+        return self._renderers[name]
+
+    def get(self, name: str) -> Renderer | None:
+        return self._renderers.get(name)
+
+    def media_types(self) -> dict[str, tuple[str, ...]]:
+        """Format -> Accept types, in the fixed order xml, json, html, then the others."""
+        fixed = ["xml", "json", "html", "png", "gv"]
+        ordered = [n for n in fixed if n in self._renderers] + [n for n in self._renderers if n not in fixed]
+        return {n: self._renderers[n].media_types for n in ordered}

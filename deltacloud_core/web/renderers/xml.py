@@ -1,0 +1,78 @@
+"""XML documents via xmltodict, shaped exactly as the original's Haml views (FORMATS.md)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import xmltodict
+
+from ...collections.base import Outcome, Resource
+from ...errors import DeltacloudError
+from ...hookspecs import hookimpl
+from ...schemas.context import ContextVar
+from . import RenderEnv, RendererRegistry
+
+__all__ = ["XmlRenderer", "ruby_inspect"]
+
+DECLARATION = "<?xml version='1.0' encoding='utf-8' ?>\n"
+
+
+def ruby_inspect(value: Any) -> str:
+    """A parameter value as Ruby's ``inspect`` printed it in error documents."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{ruby_inspect(k)}=>{ruby_inspect(v)}" for k, v in value.items()) + "}"
+    if value is None:
+        return "nil"
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def to_xml(doc: dict[str, Any], declaration: bool) -> bytes:
+    body = xmltodict.unparse(doc, full_document=False, pretty=True, indent="  ", short_empty_elements=False)
+    return ((DECLARATION if declaration else "") + body + "\n").encode("utf-8")
+
+
+class XmlRenderer:
+    name = "xml"
+    media_types = ("application/xml", "text/xml")
+    content_type = "application/xml"
+
+    def dump_member(self, resource: Resource, item: Any, env: RenderEnv) -> Any:
+        with ContextVar(env.context):
+            return resource.schemas["xml"].dump(item)
+
+    def render(self, outcome: Outcome, env: RenderEnv) -> bytes:
+        resource = env.resources[outcome.resource or ""]
+        schema = resource.schemas["xml"]
+        with ContextVar(env.context):
+            if outcome.kind == "collection":
+                items = list(outcome.data)
+                if resource.xml_sort is not None:
+                    items.sort(key=resource.xml_sort)
+                trees = [schema.dump(i) for i in items]
+                doc = {resource.plural: {resource.tag: trees} if trees else None}
+                return to_xml(doc, True)
+            tree = schema.dump(outcome.data)
+        return to_xml({resource.tag: tree or None}, resource.xml_declaration)
+
+    def render_error(self, error: DeltacloudError, env: RenderEnv) -> bytes:
+        params = [{"@name": name, "#text": ruby_inspect(value)} for name, value in env.request_params]
+        doc: dict[str, Any] = {
+            "error": {
+                "@status": str(error.status),
+                "@url": env.path,
+                "backend": {"@driver": env.driver_name, "@provider": env.provider or "default"},
+                "code": str(error.status),
+                "message": error.message,
+            }
+        }
+        if error.backend_code:
+            doc["error"]["backend"]["code"] = error.backend_code
+        doc["error"]["backtrace"] = None
+        doc["error"]["request"] = {"param": params} if params else None
+        return to_xml(doc, True)
+
+
+@hookimpl
+def deltacloud_register_renderers(registry: RendererRegistry) -> None:
+    registry.register(XmlRenderer(), owner=__name__)

@@ -1,0 +1,64 @@
+"""Per-request facts fixed before routing: matrix params, accepted formats, driver, provider."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+
+from ..credentials import Credentials, parse_basic_authorization
+from .matrix import MatrixPath
+
+__all__ = ["RequestInfo", "request_info"]
+
+
+@dataclass
+class RequestInfo:
+    """What the pipeline decided about a request; stored in ``scope["state"]``."""
+
+    matrix: MatrixPath
+    #: Accepted formats, most preferred first (stage 1 of negotiation).
+    ranked: list[str]
+    driver_name: str
+    provider: str | None
+    #: Query-string pairs in order (``format`` included).
+    query: list[tuple[str, str]] = field(default_factory=list)
+    #: Absolute URL of the API root for this request (``http://host:3001/api``).
+    api_url: str = ""
+    request_id: str = ""
+
+    def query_dict(self) -> dict[str, str]:
+        return dict(self.query)
+
+
+def parse_query(query_string: bytes | str) -> list[tuple[str, str]]:
+    text = query_string.decode("latin-1") if isinstance(query_string, bytes) else query_string
+    return parse_qsl(text, keep_blank_values=True)
+
+
+def request_info(request: Request) -> RequestInfo:
+    return request.scope["state"]["deltacloud"]
+
+
+def request_credentials(request: Request, server_credentials: Credentials | None) -> Credentials | None:
+    """Server-side credentials when configured, else the request's HTTP Basic ones."""
+    if server_credentials is not None:
+        return server_credentials
+    return parse_basic_authorization(request.headers.get("authorization"))
+
+
+def ordered_params(info: RequestInfo, form: list[tuple[str, Any]],
+                   path_params: dict[str, str]) -> list[tuple[str, Any]]:
+    """Parameters as the original listed them: query, matrix hashes, form, then path."""
+    out: dict[str, Any] = {}
+    for k, v in info.query:
+        out[k] = v
+    for segment, pairs in info.matrix.params.items():
+        out[segment] = dict(pairs)
+    for k, v in form:
+        out[k] = v
+    for k, v in path_params.items():
+        out[k] = v
+    return list(out.items())

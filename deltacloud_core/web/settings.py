@@ -1,0 +1,44 @@
+"""Server settings, from ``deltacloudd`` flags or the original's environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from ..credentials import Credentials
+
+__all__ = ["API_VERSION", "Settings"]
+
+#: The Deltacloud API version this server speaks (and puts in ``Server:``).
+API_VERSION = "1.1.3"
+
+
+@dataclass(frozen=True)
+class Settings:
+    #: Driver used when a request names none (``API_DRIVER``).
+    default_driver: str = "mock"
+    #: Provider used when a request names none (``API_PROVIDER``).
+    default_provider: str | None = None
+    #: Server-side credentials (``API_USER`` + ``API_PASSWORD``): when set, clients are never asked.
+    server_credentials: Credentials | None = None
+    #: Shown in ``WWW-Authenticate: Basic realm="<driver>-deltacloud@<hostname>"``.
+    hostname: str = ""
+    #: Largest form / multipart body accepted (blob PUT bodies stream and are not limited by it).
+    max_body_bytes: int = 10 * 1024 * 1024
+    #: Seconds a driver call may take before the request answers 504.
+    backend_timeout: float = 60.0
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        env = os.environ
+        user, password = env.get("API_USER"), env.get("API_PASSWORD")
+        values: dict[str, object] = {
+            "default_driver": (env.get("API_DRIVER") or "mock").lower(),
+            "default_provider": (env.get("API_PROVIDER") or None),
+            "server_credentials": Credentials(user, password) if user and password else None,
+            "hostname": env.get("HOSTNAME", ""),
+            "max_body_bytes": int(env.get("DELTACLOUD_MAX_BODY_BYTES", 10 * 1024 * 1024)),
+            "backend_timeout": float(env.get("DELTACLOUD_BACKEND_TIMEOUT", 60.0)),
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
