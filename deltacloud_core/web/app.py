@@ -92,6 +92,7 @@ class DeltacloudApp:
         self.responses = ResponseFactory(self.renderers, self.settings.hostname)
         self._machines: dict[type[Driver], StateMachine | None] = {}
         self.starlette = Starlette(routes=self._routes(), lifespan=self._lifespan)
+        self.starlette.router.redirect_slashes = False  # /api/instances/ is a 404, as in the original
         self.starlette.add_exception_handler(404, self._not_found)  # type: ignore[arg-type]
         self.asgi: Any = self._prelude
         for wrapper in self.pm.hook.deltacloud_asgi_wrapper(app=self.asgi):

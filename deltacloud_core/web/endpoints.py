@@ -154,7 +154,8 @@ async def run_operation(app: DeltacloudApp, request: Request, collection: Collec
         call = OperationCall(
             collection=collection, operation=operation, params=params, path_params=path_params,
             api_url=info.api_url, driver_name=info.driver_name, features=app.features,
-            driver_factory=driver_factory(app, request, info, driver_cls) if driver_cls else _no_driver,
+            driver_factory=driver_factory(app, request, info, driver_cls) if driver_cls else
+            _lazy_driver(app, request, info),
             state_machine_for=app.state_machine_for, headers=request.headers, files=files,
             body_stream=request.stream() if operation.http_method == "PUT" else None,
             driver_registry=app.drivers)
@@ -171,13 +172,24 @@ async def run_operation(app: DeltacloudApp, request: Request, collection: Collec
             env.context.driver = call._driver
         return app.render_outcome(outcome, fmt, env, request, timing)
     except DeltacloudError as exc:
-        return app.responses.error(exc, error_format, env, method=request.method, headers=timing)
+        # The original timed index/show also when they end in 404, but no other error.
+        headers = timing if exc.status == 404 else None
+        return app.responses.error(exc, error_format, env, method=request.method, headers=headers)
     except Exception as exc:  # noqa: BLE001 - one place turns surprises into a 500 with a request id
         return await app.unexpected(request, exc, error_format, env)
 
 
-def _no_driver() -> Driver:
-    raise RuntimeError("this operation does not use a driver")
+def _lazy_driver(app: DeltacloudApp, request: Request, info: RequestInfo) -> Callable[[], Driver]:
+    """For driverless operations that may still consult the driver (``/api/drivers/:current``)."""
+
+    def build() -> Driver:
+        try:
+            driver_cls = app.drivers.load(info.driver_name)
+        except UnknownDriver as exc:
+            raise RuntimeFailure(exc.message) from exc
+        return driver_factory(app, request, info, driver_cls)()
+
+    return build
 
 
 def outcome_headers(outcome: Outcome) -> dict[str, str]:
