@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl
 import pluggy
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Match, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
@@ -209,7 +209,15 @@ class DeltacloudApp:
         driver, provider = env.driver_name, env.provider
         env.page.setdefault("drivers", self.drivers.names())
         if outcome.kind == "raw":
-            body = outcome.body if isinstance(outcome.body, bytes) else b""
+            if outcome.body is not None and not isinstance(outcome.body, bytes):
+                streamed = StreamingResponse(outcome.body, status_code=outcome.status, headers=headers,
+                                             media_type=outcome.content_type)
+                if outcome.decorate:
+                    self.responses.decorate(streamed, driver=driver, provider=provider)
+                return streamed
+            body = outcome.body or b""
+            if not outcome.decorate:
+                return Response(body, status_code=outcome.status, headers=headers, media_type=outcome.content_type)
             return self.responses.finish(status=outcome.status, body=body, content_type=outcome.content_type,
                                          driver=driver, provider=provider, headers=headers, method=method,
                                          etag=outcome.content_type != PLAIN)
@@ -261,7 +269,9 @@ class DeltacloudApp:
         for form in collection.forms:
             routes.append(_Route(base + form.path, operation_endpoint(self, collection, form), methods=["GET"]))
         get_paths = {op.path for op in collection.operations if op.http_method == "GET"}
-        for op in collection.operations:
+        # Explicit HEAD operations (blob metadata) go before the GET routes that imply HEAD.
+        ordered = sorted(collection.operations, key=lambda o: o.http_method != "HEAD")
+        for op in ordered:
             routes.append(_Route(base + op.path, operation_endpoint(self, collection, op), methods=[op.http_method]))
             if op.http_method != "GET" and op.path not in get_paths and op.path != "":
                 routes.append(_Route(base + op.path, self._empty_head, methods=["HEAD"]))

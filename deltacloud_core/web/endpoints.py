@@ -81,7 +81,7 @@ async def read_form(request: Request, max_bytes: int) -> tuple[list[tuple[str, s
         if isinstance(value, UploadFile):
             upload = value
             files[key] = UploadedFile(filename=upload.filename, content_type=upload.content_type,
-                                      size=upload.size, read=upload.read)
+                                      size=upload.size, file=upload.file)
             fields.append((key, upload.filename or ""))
         else:
             fields.append((key, value))
@@ -134,7 +134,7 @@ async def run_operation(app: DeltacloudApp, request: Request, collection: Collec
             env.context = render_context(app, info, driver_cls)
             if operation.capability is not None and not operation.supported_by(driver_cls):
                 raise CapabilityMissing(operation.capability)
-        form, files = await read_form(request, app.settings.max_body_bytes)
+        form, files = ([], {}) if operation.streams_body else await read_form(request, app.settings.max_body_bytes)
         env.request_params = ordered_params(info, form, path_params)
         params: dict[str, str] = {}
         params.update(info.query)
@@ -147,7 +147,7 @@ async def run_operation(app: DeltacloudApp, request: Request, collection: Collec
             if param.name not in params:
                 raise RequiredParameterMissing(param.name, [k for k, _v in env.request_params])
         fmt = choose(info.ranked, operation.formats)
-        if fmt is None:
+        if fmt is None and not operation.negotiate_late:
             raise NotAcceptable()
         if fmt in DOCUMENT_FORMATS:
             error_format = fmt
@@ -157,7 +157,7 @@ async def run_operation(app: DeltacloudApp, request: Request, collection: Collec
             driver_factory=driver_factory(app, request, info, driver_cls) if driver_cls else
             _lazy_driver(app, request, info),
             state_machine_for=app.state_machine_for, headers=request.headers, files=files,
-            body_stream=request.stream() if operation.http_method == "PUT" else None,
+            body_stream=request.stream() if operation.streams_body else None,
             driver_registry=app.drivers)
         try:
             with anyio.fail_after(app.settings.backend_timeout):
@@ -170,6 +170,9 @@ async def run_operation(app: DeltacloudApp, request: Request, collection: Collec
                 timing["X-Backend-Runtime"] = f"{time.perf_counter() - started:.6f}"
         if call._driver is not None:
             env.context.driver = call._driver
+        if fmt is None:  # negotiate_late: the change is made, but no acceptable representation
+            return app.responses.plain(406, "", driver=info.driver_name, provider=info.provider,
+                                       headers=outcome.headers, method=request.method)
         return app.render_outcome(outcome, fmt, env, request, timing)
     except DeltacloudError as exc:
         # The original timed index/show also when they end in 404, but no other error.

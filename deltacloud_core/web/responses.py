@@ -63,6 +63,15 @@ class ResponseFactory:
                     del response.headers[name]
         return response
 
+    def decorate(self, response: Response, *, driver: str, provider: str | None) -> None:
+        """Add the common headers to a response built elsewhere (streams)."""
+        response.headers["Server"] = f"Apache-Deltacloud/{API_VERSION}"
+        response.headers["X-Deltacloud-Driver"] = driver
+        if provider:
+            response.headers["X-Deltacloud-Provider"] = provider
+        response.headers["Date"] = formatdate(usegmt=True)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+
     def plain(self, status: int, text: str, *, driver: str, provider: str | None,
               headers: Mapping[str, str] | None = None, method: str = "GET") -> Response:
         """The original's framework texts (400 missing param, 412, 406 ...)."""
