@@ -11,8 +11,7 @@ from .base import Collection, CollectionRegistry, Operation, OperationCall, Outc
 
 def _has_profiles(driver_cls: type[Driver]) -> bool:
     """The original's check: the driver defines at least one profile (or lists them itself)."""
-    return bool(driver_cls.HARDWARE_PROFILES) or "list_hardware_profiles" in vars(driver_cls) or any(
-        "list_hardware_profiles" in vars(k) for k in driver_cls.__mro__[:-1] if k is not Driver)
+    return bool(driver_cls.HARDWARE_PROFILES) or driver_cls.list_hardware_profiles is not Driver.list_hardware_profiles
 
 
 async def _index(call: OperationCall) -> Outcome:
