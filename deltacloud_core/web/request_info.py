@@ -61,4 +61,15 @@ def ordered_params(info: RequestInfo, form: list[tuple[str, Any]],
         out[k] = v
     for k, v in path_params.items():
         out[k] = v
-    return list(out.items())
+    return [(k, _redact(k, v)) for k, v in out.items()]
+
+
+_SECRET_WORDS = ("password", "secret", "private_key", "token", "credential")
+
+
+def _redact(name: str, value: Any) -> Any:
+    """Error documents echo request parameters; never echo a secret."""
+    lowered = name.lower()
+    if any(word in lowered for word in _SECRET_WORDS) and value not in (None, ""):
+        return "[FILTERED]"
+    return value
