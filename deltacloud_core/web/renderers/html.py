@@ -1,19 +1,82 @@
 """Browsable HTML pages (Jinja2). Templates live in ``deltacloud_core/web/templates``; a plugin
-may add a loader in front (``HtmlRenderer.add_loader``) to extend or override them."""
+may add a loader in front (``HtmlRenderer.add_loader``) to extend or override them.
+
+Template names: a collection outcome renders ``<plural>.html`` (else ``collection.html``), a
+member outcome ``<resource name>.html`` (else ``member.html``), a custom outcome (HTML-only
+forms) ``<outcome.resource>.html``; errors render ``error.html``. Besides the outcome's data
+every template gets the values of :meth:`HtmlRenderer._common`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 from jinja2 import ChoiceLoader, Environment, PackageLoader, TemplateNotFound, select_autoescape
 
-from ...collections.base import Outcome
+from ...collections.base import Outcome, Resource
+from ...drivers.base import Driver
 from ...errors import DeltacloudError
+from ...hardware import HardwareProfile, format_value
 from ...hookspecs import hookimpl
-from ...schemas.context import ContextVar
+from ...schemas.context import ContextVar, RenderContext
+from ..settings import API_VERSION
 from . import RenderEnv, RendererRegistry
 
 __all__ = ["HtmlRenderer"]
+
+#: Collections whose support is not decided by the driver implementing ``list_<name>``.
+_ALWAYS = {"drivers"}
+
+
+def label(name: object) -> str:
+    """``hardware_profiles`` -> ``Hardware profiles``."""
+    text = str(name).replace("_", " ").strip()
+    if text.lower() == "cpu":
+        return "CPU"
+    return text[:1].upper() + text[1:]
+
+
+def urlpart(value: object) -> str:
+    """A value quoted for a query string or matrix parameter (``/`` and ``;`` escaped too)."""
+    return quote(str(value), safe="")
+
+
+def hw_value(prop: Any) -> str:
+    """A hardware property's allowed values as text: ``1740.8 MB``, ``1 \u2013 6`` (an en dash), ``850, 1024 GB``."""
+    unit = f" {prop.unit}" if prop.unit and prop.unit not in ("label", "count") else ""
+    if prop.kind == "range":
+        return f"{format_value(prop.first)} \u2013 {format_value(prop.last)}{unit}"
+    if prop.kind == "enum":
+        return ", ".join(format_value(v) for v in prop.values) + unit
+    return f"{format_value(prop.value)}{unit}"
+
+
+def hw_summary(profile: HardwareProfile) -> str:
+    """One line describing a profile: ``cpu 1 \u2013 6, memory 7680 \u2013 15360 MB, ...``."""
+    return ", ".join(f"{p.name} {hw_value(p)}" for p in profile.properties)
+
+
+def _supports(ctx: RenderContext, name: str) -> bool:
+    driver_cls = ctx.driver_cls
+    if driver_cls is None or name in _ALWAYS:
+        return True
+    if name == "instance_states":
+        return driver_cls.INSTANCE_STATES is not None or ctx.state_machine is not None
+    if name == "hardware_profiles":
+        return bool(driver_cls.HARDWARE_PROFILES) or (
+            driver_cls.list_hardware_profiles is not Driver.list_hardware_profiles)
+    return ctx.implements(f"list_{name}")
+
+
+def nav_links(ctx: RenderContext, resources: Mapping[str, Resource]) -> list[tuple[str, str, str]]:
+    """``(name, label, url)`` of the registered collections the selected driver supports.
+
+    Without a loaded driver (``/api/drivers`` pages) every registered collection is listed.
+    """
+    names = {r.plural for key, r in resources.items() if key != "api"}
+    return [(n, label(n), ctx.url(n)) for n in sorted(names) if _supports(ctx, n)]
 
 
 class HtmlRenderer:
@@ -25,6 +88,8 @@ class HtmlRenderer:
         self._loader = ChoiceLoader([PackageLoader("deltacloud_core.web", "templates")])
         self.env = Environment(loader=self._loader, autoescape=select_autoescape(default=True),
                                trim_blocks=True, lstrip_blocks=True, auto_reload=False)
+        self.env.filters.update(label=label, hw_value=hw_value, hw_summary=hw_summary, value=format_value,
+                                urlpart=urlpart)
 
     def add_loader(self, loader: Any) -> None:
         """Put a template loader in front of the core's (a plugin's own templates)."""
@@ -40,8 +105,20 @@ class HtmlRenderer:
 
     def _common(self, env: RenderEnv) -> dict[str, Any]:
         ctx = env.context
-        return {"api_url": ctx.api_url, "url": ctx.url, "driver": env.driver_name, "provider": env.provider,
-                "ctx": ctx, "collection": env.collection, "operation": env.operation, **env.page}
+        api_url = ctx.api_url
+        origin = "/".join(api_url.split("/", 3)[:3])
+        # The entry point's env.path is "/api" whatever the mount point; api_url is exact there.
+        page_url = api_url if env.operation is None and env.collection is None else origin + quote(env.path)
+        params = {k: v for k, v in env.request_params if isinstance(v, str)}
+        values: dict[str, Any] = {
+            "api_url": api_url, "url": ctx.url, "driver": env.driver_name, "provider": env.provider,
+            "ctx": ctx, "collection": env.collection, "operation": env.operation,
+            "api_version": API_VERSION, "static_url": api_url.rsplit("/api", 1)[0] + "/stylesheets",
+            "page_url": page_url, "params": params, "path": env.path,
+            "nav": nav_links(ctx, env.resources), "drivers": [], "request_id": None,
+        }
+        values.update(env.page)
+        return values
 
     def render(self, outcome: Outcome, env: RenderEnv) -> bytes:
         resource = env.resources.get(outcome.resource or "")
@@ -51,7 +128,7 @@ class HtmlRenderer:
             if outcome.kind == "collection":
                 assert resource is not None
                 template = self._template(f"{resource.plural}.html", "collection.html")
-                values.update(items=outcome.data, resource=resource,
+                values.update(items=outcome.data, resource=resource, status=outcome.status,
                               dumps=[json_schema.dump(i) for i in outcome.data] if json_schema else [])
             elif outcome.kind == "member" and resource is not None:
                 template = self._template(f"{resource.name}.html", "member.html")
@@ -59,7 +136,7 @@ class HtmlRenderer:
                               dump=json_schema.dump(outcome.data) if json_schema else None)
             else:
                 template = self._template(f"{outcome.resource}.html")
-                values.update(data=outcome.data or {})
+                values.update(data=outcome.data or {}, status=outcome.status)
             return template.render(**values).encode("utf-8")
 
     def render_error(self, error: DeltacloudError, env: RenderEnv) -> bytes:
