@@ -353,8 +353,26 @@ _STORES: dict[str, MockStore] = {}
 _STORES_LOCK = threading.Lock()
 
 
+#: What chooses the default directory (``$DELTACLOUD_MOCK_STORAGE``, else the per-user data
+#: directory) -> its store: the hot path (every driver call) skips resolving the path on
+#: disk, which cost more than the SQLite read itself. Relative paths are not cached.
+_BY_ENV: dict[tuple[str | None, ...], MockStore] = {}
+
+
+def _env_key() -> tuple[str | None, ...] | None:
+    env = os.environ.get(ENV_VAR, "").strip()
+    if env:
+        return (env,) if os.path.isabs(env) else None
+    return ("", os.environ.get("XDG_DATA_HOME"), os.environ.get("HOME"))
+
+
 def get_store(root: str | os.PathLike[str] | None = None) -> MockStore:
     """The shared store of ``root`` (default: :func:`storage_root`, read at each call)."""
+    env_key = _env_key() if root is None else None
+    if env_key is not None:
+        store = _BY_ENV.get(env_key)
+        if store is not None:
+            return store
     path = Path(root).expanduser() if root is not None else storage_root()
     key = str(path.resolve())
     store = _STORES.get(key)
@@ -363,4 +381,6 @@ def get_store(root: str | os.PathLike[str] | None = None) -> MockStore:
             store = _STORES.get(key)
             if store is None:
                 store = _STORES[key] = MockStore(path)
+    if env_key is not None:
+        _BY_ENV[env_key] = store
     return store
