@@ -487,7 +487,7 @@ def _render_fallback(outcome):
 
     resource = Resource("widget", "widgets", {"json": _WidgetJson()})
     env = RenderEnv(context=RenderContext(api_url=API), resources={"widget": resource}, driver_name="mock",
-                    provider=None, path="/api/widgets")
+                    provider=None, path="/api/widgets", page={"supported_collections": ["widgets"]})
     return HtmlRenderer().render(outcome, env).decode()
 
 
@@ -502,7 +502,7 @@ def test_fallback_collection_page():
     assert f"{API}/widgets/w1" in parsed.links
     assert "&lt;one&gt;" in text
     assert '<span class="state state-available">AVAILABLE</span>' in text
-    assert f"{API}/widgets" in parsed.links  # the nav lists registered collections
+    assert f"{API}/widgets" in parsed.links  # the nav lists the supported collections
 
 
 def test_fallback_member_page():

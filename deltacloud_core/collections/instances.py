@@ -54,7 +54,7 @@ async def _create(call: OperationCall) -> Outcome:
              if k not in _CORE_CREATE_PARAMS and not k.startswith("hwp_") and k.isidentifier()}
     created = await call.invoke(
         "create_instance", image_id=params["image_id"], hwp_id=hwp_id, realm_id=params.get("realm_id") or None,
-        hwp_overrides=accepted, keyname=params.get("keyname"), name=params.get("name") or None,
+        hwp_overrides=accepted, keyname=params.get("keyname") or None, name=params.get("name") or None,
         user_data=_decode_user_data(params.get("user_data")), **extra)
     if isinstance(created, list):
         if len(created) == 1:

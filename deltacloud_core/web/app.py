@@ -200,7 +200,16 @@ class DeltacloudApp:
         return RenderEnv(context=render_context(self, info, driver_cls), resources=self.resources,
                          driver_name=info.driver_name, provider=info.provider, path=path,
                          request_params=params if params is not None else ordered_params(info, [], {}),
-                         page={"drivers": self.drivers.names(), "request_id": info.request_id})
+                         page=self.page_facts(info))
+
+    def page_facts(self, info: RequestInfo) -> dict[str, Any]:
+        """What HTML pages show around the content: drivers, supported collections, request id."""
+        try:
+            driver_cls: type[Driver] | None = self.drivers.load(info.driver_name)
+        except UnknownDriver:
+            driver_cls = None
+        supported = [c.name for c in self.collections if driver_cls is not None and c.supported_by(driver_cls)]
+        return {"drivers": self.drivers.names(), "request_id": info.request_id, "supported_collections": supported}
 
     def render_outcome(self, outcome: Outcome, fmt: str, env: RenderEnv, request: Request,
                        timing: Mapping[str, str]) -> Response:
@@ -230,7 +239,10 @@ class DeltacloudApp:
                 headers["Location"] = outcome.html_redirect
                 return self.responses.finish(status=status, content_type=PLAIN, driver=driver,
                                              provider=provider, headers=headers, method=method)
+            # A body-less 202 (address associate) still names the negotiated type; a 204 has none.
+            renderer = self.renderers.get(fmt)
             return self.responses.finish(status=outcome.status, driver=driver, provider=provider,
+                                         content_type=renderer.content_type if renderer else None,
                                          headers=headers, method=method)
         body = self.renderers[fmt].render(outcome, env)
         return self.responses.document(outcome.status, body, fmt, env, method=method, headers=headers)
@@ -253,7 +265,9 @@ class DeltacloudApp:
             _Route("/api", self._entry_point, methods=["GET", "POST", "OPTIONS"]),
             _Route("/api/", self._entry_point, methods=["GET", "POST", "OPTIONS"]),
         ]
-        for collection in self.collections:
+        # Sub-collections (blobs below /api/buckets/{id}) after every top-level collection, so
+        # their {id} routes never shadow a parent's fixed paths (OPTIONS /api/buckets/show).
+        for collection in sorted(self.collections, key=lambda c: c.parent is not None):
             routes.extend(self._collection_routes(collection))
         routes.append(_Route("/", self._root_index, methods=["GET"]))
         routes.append(_Route("/robots.txt", self._robots, methods=["GET"]))
@@ -264,7 +278,8 @@ class DeltacloudApp:
         return routes
 
     def _collection_routes(self, collection: Collection) -> list[Any]:
-        base = f"/api/{collection.name}"
+        # A sub-collection lives below a member of its parent: /api/buckets/{id}/...
+        base = f"/api/{collection.parent}/{{id}}" if collection.parent else f"/api/{collection.name}"
         routes: list[Any] = []
         for form in collection.forms:
             routes.append(_Route(base + form.path, operation_endpoint(self, collection, form), methods=["GET"]))

@@ -120,7 +120,7 @@ async def run_operation(app: DeltacloudApp, request: Request, collection: Collec
     env = RenderEnv(context=RenderContext(api_url=info.api_url), resources=app.resources,
                     driver_name=info.driver_name, provider=info.provider, path=request.url.path,
                     request_params=ordered_params(info, [], path_params), collection=collection,
-                    operation=operation)
+                    operation=operation, page=app.page_facts(info))
     error_format = choose(info.ranked, DOCUMENT_FORMATS) or "xml"
     call: OperationCall | None = None
     timing: dict[str, str] = {}

@@ -9,14 +9,12 @@ every template gets the values of :meth:`HtmlRenderer._common`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
 from jinja2 import ChoiceLoader, Environment, PackageLoader, TemplateNotFound, select_autoescape
 
-from ...collections.base import Outcome, Resource
-from ...drivers.base import Driver
+from ...collections.base import Outcome
 from ...errors import DeltacloudError
 from ...hardware import HardwareProfile, format_value
 from ...hookspecs import hookimpl
@@ -58,25 +56,9 @@ def hw_summary(profile: HardwareProfile) -> str:
     return ", ".join(f"{p.name} {hw_value(p)}" for p in profile.properties)
 
 
-def _supports(ctx: RenderContext, name: str) -> bool:
-    driver_cls = ctx.driver_cls
-    if driver_cls is None or name in _ALWAYS:
-        return True
-    if name == "instance_states":
-        return driver_cls.INSTANCE_STATES is not None or ctx.state_machine is not None
-    if name == "hardware_profiles":
-        return bool(driver_cls.HARDWARE_PROFILES) or (
-            driver_cls.list_hardware_profiles is not Driver.list_hardware_profiles)
-    return ctx.implements(f"list_{name}")
-
-
-def nav_links(ctx: RenderContext, resources: Mapping[str, Resource]) -> list[tuple[str, str, str]]:
-    """``(name, label, url)`` of the registered collections the selected driver supports.
-
-    Without a loaded driver (``/api/drivers`` pages) every registered collection is listed.
-    """
-    names = {r.plural for key, r in resources.items() if key != "api"}
-    return [(n, label(n), ctx.url(n)) for n in sorted(names) if _supports(ctx, n)]
+def nav_links(ctx: RenderContext, supported: list[str] | None) -> list[tuple[str, str, str]]:
+    """``(name, label, url)`` of the collections the selected driver supports (from the registry)."""
+    return [(n, label(n), ctx.url(n)) for n in sorted(supported or [])]
 
 
 class HtmlRenderer:
@@ -115,7 +97,7 @@ class HtmlRenderer:
             "ctx": ctx, "collection": env.collection, "operation": env.operation,
             "api_version": API_VERSION, "static_url": api_url.rsplit("/api", 1)[0] + "/stylesheets",
             "page_url": page_url, "params": params, "path": env.path,
-            "nav": nav_links(ctx, env.resources), "drivers": [], "request_id": None,
+            "nav": nav_links(ctx, env.page.get("supported_collections")), "drivers": [], "request_id": None,
         }
         values.update(env.page)
         return values
