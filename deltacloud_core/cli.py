@@ -12,11 +12,12 @@ unknown driver (with the ``pip install deltacloud-<name>`` hint).
 from __future__ import annotations
 
 import argparse
+import copy
 import importlib.util
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .web import DeltacloudApp
@@ -78,6 +79,15 @@ def _installed(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
+def _log_config(level: str) -> dict[str, Any]:
+    """uvicorn's logging set-up plus the ``deltacloud.*`` loggers at ``level`` on the same handler."""
+    from uvicorn.config import LOG_LEVELS, LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["deltacloud"] = {"handlers": ["default"], "level": LOG_LEVELS[level], "propagate": False}
+    return config
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -117,6 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         loop="uvloop" if _installed("uvloop") else "auto",
         http="httptools" if _installed("httptools") else "auto",
         log_level=args.log_level,
+        log_config=_log_config(args.log_level),
         access_log=args.access_log,
         # The app sends its own Server (Apache-Deltacloud/1.1.3) and Date headers.
         server_header=False,
