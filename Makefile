@@ -1,0 +1,77 @@
+# Deltacloud for Python: install, run, test. Works on a fresh machine with python3 (>= 3.11) and pip.
+#
+#   make run      install core + mock driver into .venv, start deltacloudd on the mock (HOST, PORT)
+#   make test     install everything (editable, with dev tools), run every test and the linter
+#   make install  (re)install everything into .venv, editable
+#   make lint     ruff
+#   make bench    benchmarks/run.py, when the benchmarks exist
+#   make clean    caches and build output (make distclean also removes .venv)
+
+PYTHON ?= python3
+VENV   ?= .venv
+HOST   ?= 127.0.0.1
+PORT   ?= 3001
+
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip
+# Every plugin distribution and every example package in the docs, found by their pyproject.toml.
+PLUGINS  := $(patsubst %/pyproject.toml,%,$(sort $(wildcard plugins/*/pyproject.toml)))
+EXAMPLES := $(patsubst %/pyproject.toml,%,$(sort $(wildcard docs/examples/*/pyproject.toml)))
+PACKAGES := $(PLUGINS) $(EXAMPLES)
+# Stamps: reinstall when a pyproject changes (or a new plugin appears).
+DEV_STAMP := $(VENV)/.deltacloud-dev
+RUN_STAMP := $(VENV)/.deltacloud-run
+
+.PHONY: install run test lint bench clean distclean
+
+install:
+	@rm -f $(DEV_STAMP)
+	@$(MAKE) --no-print-directory $(DEV_STAMP)
+
+run: $(RUN_STAMP)
+	exec $(BIN)/deltacloudd -i mock -r $(HOST) -p $(PORT)
+
+# One pytest run per suite (the core's, then each plugin's with its own configuration), so test
+# modules of the same name in two suites never collide. Every suite and the linter run even when one
+# fails; the target fails if any did.
+test: $(DEV_STAMP)
+	@status=0; \
+	for suite in tests $(wildcard $(addsuffix /tests,$(PLUGINS))); do \
+		echo "== pytest $$suite"; \
+		$(BIN)/python -m pytest -p no:cacheprovider -q $$suite || status=1; \
+	done; \
+	echo "== ruff check ."; \
+	$(BIN)/ruff check . || status=1; \
+	exit $$status
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+
+bench:
+	@if [ -f benchmarks/run.py ]; then \
+		$(MAKE) --no-print-directory $(DEV_STAMP) && $(BIN)/python benchmarks/run.py; \
+	else \
+		echo "benchmarks are not there yet (no benchmarks/run.py); nothing to do."; \
+	fi
+
+clean:
+	rm -rf build dist .pytest_cache .ruff_cache .hypothesis *.egg-info
+	rm -rf $(addsuffix /build,$(PACKAGES)) $(addsuffix /dist,$(PACKAGES))
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)
+
+# The virtual environment. Without ensurepip (Debian's python3 without python3-venv), the
+# system pip installs pip into a pip-less venv instead.
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV) && $(PYTHON) -m venv --without-pip $(VENV) \
+		&& $(PYTHON) -m pip --python $(BIN)/python install pip; }
+
+$(DEV_STAMP): pyproject.toml $(addsuffix /pyproject.toml,$(PACKAGES)) | $(BIN)/python
+	$(PIP) install -e '.[dev]' $(addprefix -e ,$(PACKAGES))
+	@touch $@
+
+$(RUN_STAMP): pyproject.toml plugins/deltacloud-mock/pyproject.toml | $(BIN)/python
+	$(PIP) install -e . -e plugins/deltacloud-mock
+	@touch $@
