@@ -1,0 +1,1 @@
+"""Helpers shared by the compatibility tests: golden data access, structural comparison, raw ASGI calls."""
