@@ -78,12 +78,15 @@ ADAPTED: dict[str, str] = {
         "original not on wrong credentials. Same for error_401_instances_badauth.json.",
 }
 
-# Recordings of collections our core does not register yet (a later issue): not compared for now.
+# Recordings of collections our core does not register yet (a later issue): skipped until the collection
+# is registered, then compared like the rest. Golden file -> the collection it needs.
 NOT_YET: dict[str, str] = {
-    name: "firewalls/load_balancers are not registered by the core yet, so there is no route to answer 412 "
-          "(or the 200 of OPTIONS); enable once the collections exist"
-    for name in ("error_412_firewalls_noauth.xml", "error_412_firewalls.json", "error_412_load_balancers.xml",
-                 "error_412_load_balancers_noauth.json", "error_412_load_balancers_lb1.xml", "options_firewalls.txt")
+    "error_412_firewalls_noauth.xml": "firewalls",
+    "error_412_firewalls.json": "firewalls",
+    "options_firewalls.txt": "firewalls",
+    "error_412_load_balancers.xml": "load_balancers",
+    "error_412_load_balancers_noauth.json": "load_balancers",
+    "error_412_load_balancers_lb1.xml": "load_balancers",
 }
 
 NEEDS_EC2 = frozenset({"api_driver_ec2_matrix.xml", "hardware_profiles_matrix_driver_ec2.xml",
@@ -270,10 +273,7 @@ ALWAYS_IGNORED = ("/error/backtrace",)
 
 
 def _params() -> list:
-    params = [pytest.param(name, id=name) for name in CASES]
-    params.extend(pytest.param(name, id=name, marks=pytest.mark.skip(reason=reason))
-                  for name, reason in NOT_YET.items())
-    return params
+    return [pytest.param(name, id=name) for name in [*CASES, *NOT_YET]]
 
 
 def test_cases_cover_recordings():
@@ -361,7 +361,10 @@ def test_golden(name, anon, app):
     if name in NEEDS_EC2 and "ec2" not in app.drivers.names():
         pytest.skip("needs the ec2 driver (TESTSUITE A.1 requires one with a static entry point); "
                         "it is not installed")
-    case = CASES[name]
+    if name in NOT_YET and NOT_YET[name] not in {c.name for c in app.collections}:
+        pytest.skip(f"{NOT_YET[name]} is not registered by the core yet (a later issue): no route answers "
+                    f"the original's 412/OPTIONS for it; compared as soon as the collection exists")
+    case = CASES.get(name, Case())
     rec = golden(name)
     _run_setup(anon, app, case.setup)
     reply = replay(anon, rec.request, app)
