@@ -25,6 +25,9 @@ from support.compare import header_diff, json_diff, normalize_base, xml_diff
 from support.golden import CurlRequest, GoldenFile, golden, index, parse_curl_args, replay
 
 MOCK_AUTH = ("mockuser", "mockpassword")
+#: The collections this suite covers; every entry point compared must list them.
+COMPUTE_COLLECTIONS = frozenset({"drivers", "hardware_profiles", "images", "instance_states", "instances", "keys",
+                                 "realms"})
 
 # Golden file -> why it is not compared: we deliberately deviate from the original there (the spec's
 # "Recommended:" notes). Each one has an explicit test of our behaviour at the end of this module.
@@ -298,11 +301,13 @@ def _restrict_entry_point(expected: bytes, actual: bytes, fmt: str) -> tuple[byt
     if fmt == "json":
         exp, act = json.loads(expected), json.loads(actual)
         common = {link["rel"] for link in exp["api"]["links"]} & {link["rel"] for link in act["api"]["links"]}
+        assert COMPUTE_COLLECTIONS <= common, f"entry point lacks {sorted(COMPUTE_COLLECTIONS - common)}"
         for doc in (exp, act):
             doc["api"]["links"] = [link for link in doc["api"]["links"] if link["rel"] in common]
         return json.dumps(exp).encode(), json.dumps(act).encode()
     exp_root, act_root = ET.fromstring(expected), ET.fromstring(actual)
     common = ({e.get("rel") for e in exp_root.findall("link")} & {e.get("rel") for e in act_root.findall("link")})
+    assert COMPUTE_COLLECTIONS <= common, f"entry point lacks {sorted(COMPUTE_COLLECTIONS - common)}"
     for root in (exp_root, act_root):
         for link in root.findall("link"):
             if link.get("rel") not in common:
@@ -435,13 +440,22 @@ def test_deviation_hwp_memory_out_of_range_is_400(client):
     assert client.get("/api/instances/inst4?format=xml").status_code == 404  # nothing was created
 
 
-def test_deviation_hwp_memory_in_range_is_stored_as_override(client):
-    reply = client.post("/api/instances?format=json",
-                        data={"image_id": "img1", "hwp_id": "m1-large", "hwp_memory": "8192"})
+@pytest.mark.parametrize(("name", "value"), [("hwp_cpu", "7"), ("hwp_storage", "999"), ("hwp_memory", "7000")])
+def test_deviation_other_overrides_outside_the_profile_are_400(client, name, value):
+    reply = client.post("/api/instances?format=json", data={"image_id": "img1", "hwp_id": "m1-large", name: value})
+    assert reply.status_code == 400
+    assert reply.json()["code"] == 400
+    assert client.get("/api/instances/inst4?format=json").status_code == 404
+
+
+@pytest.mark.parametrize(("name", "value", "key"), [("hwp_memory", "8192", "memory"), ("hwp_cpu", "6", "cpu"),
+                                                   ("hwp_storage", "1024", "storage")])
+def test_deviation_overrides_inside_the_profile_are_stored(client, name, value, key):
+    reply = client.post("/api/instances?format=json", data={"image_id": "img1", "hwp_id": "m1-large", name: value})
     assert reply.status_code == 201
     profile = reply.json()["instance"]["hardware_profile"]
     assert profile["id"] == "m1-large"
-    assert profile["properties"] == {"memory": "8192"}
+    assert profile["properties"] == {key: value}
 
 
 @pytest.mark.parametrize("fmt", ["xml", "json"])
