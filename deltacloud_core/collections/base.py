@@ -73,6 +73,9 @@ class Param:
     description: str = ""
     #: Allowed values, shown in docs (not enforced unless the handler does).
     values: tuple[str, ...] = ()
+    #: Listed in ``OPTIONS`` answers; False for parameters the original did not declare
+    #: (filters, ``hwp_*`` overrides) but which we document.
+    advertised: bool = True
 
     def spec(self) -> str:
         return f"{self.name}:{self.type}:{'required' if self.required else 'optional'}"
@@ -386,13 +389,20 @@ class OperationCall:
         return "/".join([self.api_url, *(quote(p, safe="") for p in parts)])
 
     async def invoke(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        """Call a driver method: awaited when async, else in the bounded thread pool."""
-        func = getattr(self.driver, method)
+        """Call a driver method: awaited when async, else in the bounded thread pool.
+
+        A sync method runs right on the event loop when the driver says it never waits on
+        I/O: ``BLOCKING = False`` for all its methods, or the method's name is in the
+        driver's ``NONBLOCKING_METHODS`` (a local store's reads: the hop to a worker thread
+        and back costs more than such a call).
+        """
+        driver = self.driver
+        func = getattr(driver, method)
         started = time.perf_counter()
         try:
             if inspect.iscoroutinefunction(func):
                 return await func(*args, **kwargs)
-            if not getattr(self.driver, "BLOCKING", True):
+            if not getattr(driver, "BLOCKING", True) or method in getattr(driver, "NONBLOCKING_METHODS", ()):
                 return func(*args, **kwargs)
             return await anyio.to_thread.run_sync(partial(func, *args, **kwargs), limiter=DRIVER_THREADS,
                                                   abandon_on_cancel=True)

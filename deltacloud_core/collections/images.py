@@ -59,7 +59,8 @@ IMAGES = Collection(
                   params=(Param("id", required=True),), description="Remove an image"),
     ),
     forms=(
-        Operation("new", "GET", "/new", _new_form, formats=HTML_ONLY,
+        # Without instance_id: an empty 404 in every format; so negotiate after the handler.
+        Operation("new", "GET", "/new", _new_form, formats=HTML_ONLY, negotiate_late=True,
                   params=(Param("instance_id", description="Instance to make the image from"),),
                   description="Form to create an image from an instance"),
     ),

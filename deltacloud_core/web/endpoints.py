@@ -170,13 +170,17 @@ async def run_operation(app: DeltacloudApp, request: Request, collection: Collec
                 timing["X-Backend-Runtime"] = f"{time.perf_counter() - started:.6f}"
         if call._driver is not None:
             env.context.driver = call._driver
+        if fmt is None and outcome.kind == "raw":
+            fmt = "html"  # plain answers (an empty 404) need no representation
         if fmt is None:  # negotiate_late: the change is made, but no acceptable representation
             return app.responses.plain(406, "", driver=info.driver_name, provider=info.provider,
                                        headers=outcome.headers, method=request.method)
         return app.render_outcome(outcome, fmt, env, request, timing)
     except DeltacloudError as exc:
-        # The original timed index/show also when they end in 404, but no other error.
-        headers = timing if exc.status == 404 else None
+        # The original timed index/show also when they end in 404 or 406, but no other error.
+        if operation.timed and isinstance(exc, NotAcceptable):
+            timing["X-Backend-Runtime"] = f"{time.perf_counter() - started:.6f}"
+        headers = timing if exc.status in (404, 406) else None
         return app.responses.error(exc, error_format, env, method=request.method, headers=headers)
     except Exception as exc:  # noqa: BLE001 - one place turns surprises into a 500 with a request id
         return await app.unexpected(request, exc, error_format, env)

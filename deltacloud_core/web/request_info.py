@@ -56,7 +56,8 @@ def ordered_params(info: RequestInfo, form: list[tuple[str, Any]],
     for k, v in info.query:
         out[k] = v
     for segment, pairs in info.matrix.params.items():
-        out[segment] = dict(pairs)
+        # The original's Rack::MatrixParams merged the pairs last-first; its documents show that order.
+        out[segment] = dict(reversed(list(pairs.items())))
     for k, v in form:
         out[k] = v
     for k, v in path_params.items():
