@@ -18,10 +18,11 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import pluggy
+from starlette._utils import get_route_path
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
-from starlette.routing import Match, Route
+from starlette.routing import Match, Route, Router
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
@@ -68,6 +69,62 @@ class _Route(Route):
         return (Match.NONE, {}) if match == Match.PARTIAL else (match, child)
 
 
+def _route_key(path: str) -> tuple[str, ...]:
+    """The first two segments of a path: ``/api/instances/inst0`` -> ``("api", "instances")``."""
+    return tuple(path.split("/", 3)[1:3])
+
+
+class _IndexedRouter(Router):
+    """Starlette's router, but a request only tries the routes that can match its first two
+    path segments (``/api/instances/...``), in their original order.
+
+    With 200 routes, trying each route's regex in turn cost 10% of a ``GET /api/instances``
+    (py-spy). A route whose first two segments are literal goes in its own bucket; any
+    other route (a parameter there, a mount) is tried for every path. When no candidate
+    matches, the full original walk runs, so 404s, partial matches and slash redirects
+    are decided exactly as before.
+    """
+
+    _index: dict[tuple[str, ...], list[Any]]
+    _wildcards: list[Any]
+    _indexed: tuple[int, int] = (0, -1)
+
+    def _build_index(self) -> None:
+        keyed: dict[tuple[str, ...], None] = {}
+        for route in self.routes:
+            if type(route) in (Route, _Route) and "{" not in "".join(_route_key(route.path)):
+                keyed[_route_key(route.path)] = None
+        self._index = {key: [r for r in self.routes if self._may_match(r, key)] for key in keyed}
+        self._wildcards = [r for r in self.routes if self._may_match(r, None)]
+        self._indexed = (id(self.routes), len(self.routes))
+
+    @staticmethod
+    def _may_match(route: Any, key: tuple[str, ...] | None) -> bool:
+        if type(route) not in (Route, _Route) or "{" in "".join(_route_key(route.path)):
+            return True  # a mount, a parameter in the first segments: try it for every path
+        return key is not None and _route_key(route.path) == key
+
+    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().app(scope, receive, send)
+            return
+        if self._indexed != (id(self.routes), len(self.routes)):
+            self._build_index()
+        if "router" not in scope:
+            scope["router"] = self
+        candidates = self._index.get(_route_key(get_route_path(scope)), self._wildcards)
+        for route in candidates:
+            match, child_scope = route.matches(scope)
+            if match is Match.FULL:
+                scope["route"] = route
+                scope.update(child_scope)
+                await route.handle(scope, receive, send)
+                return
+            if match is Match.PARTIAL:
+                break  # let the original walk pick the first partial match
+        await super().app(scope, receive, send)
+
+
 class DeltacloudApp:
     """The Deltacloud API as an ASGI application."""
 
@@ -92,6 +149,7 @@ class DeltacloudApp:
         self.responses = ResponseFactory(self.renderers, self.settings.hostname)
         self._machines: dict[type[Driver], StateMachine | None] = {}
         self.starlette = Starlette(routes=self._routes(), lifespan=self._lifespan)
+        self.starlette.router.__class__ = _IndexedRouter  # same router, routes tried by path prefix
         self.starlette.router.redirect_slashes = False  # /api/instances/ is a 404, as in the original
         self.starlette.add_exception_handler(404, self._not_found)  # type: ignore[arg-type]
         self.asgi: Any = self._prelude
