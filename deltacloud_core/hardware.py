@@ -43,10 +43,12 @@ def format_value(value: object) -> str:
 
 
 def _as_decimal(value: object) -> Decimal | None:
+    """A finite number, or None (text, NaN and infinities are not sizes)."""
     try:
-        return Decimal(str(value).strip())
+        number = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
         return None
+    return number if number.is_finite() else None
 
 
 @dataclass(frozen=True)

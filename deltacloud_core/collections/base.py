@@ -102,6 +102,8 @@ class Operation:
     driverless: bool = False
     #: The handler reads the raw request body itself (blob PUT): no form parsing, no size limit.
     streams_body: bool = False
+    #: Takes multipart file uploads (blob POST): the body may be up to ``max_upload_bytes``.
+    accepts_uploads: bool = False
     #: Negotiate the format after the handler ran (the original's blob metadata routes answer
     #: 406 to an HTML preference *after* applying the change, with the outcome's headers).
     negotiate_late: bool = False

@@ -32,9 +32,10 @@ def _decode_user_data(raw: str | None) -> bytes | None:
     if raw is None or raw == "":
         return None
     try:
-        return base64.b64decode(raw.encode("ascii"), validate=False)
+        return base64.b64decode("".join(raw.split()).encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError, ValueError) as exc:
-        raise ValidationError("Parameter user_data must be base64-encoded.") from exc
+        raise ValidationError("Parameter user_data must be base64-encoded (RFC 4648 alphabet, "
+                              "padded with '=').") from exc
 
 
 async def _create(call: OperationCall) -> Outcome:

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterable
 
 from stevedore import ExtensionManager, NamedExtensionManager
+from stevedore import _cache as stevedore_cache
 
 from ..models import DriverInfo
 from .base import Driver
@@ -54,6 +55,10 @@ class DriverRegistry:
         """Forget the entry-point list (e.g. after installing a distribution in-process)."""
         with self._lock:
             ExtensionManager.ENTRY_POINT_CACHE.pop(self.group, None)
+            # stevedore also memoises the scan per sys.path in memory; forget it too.
+            internal = getattr(getattr(stevedore_cache, "_c", None), "_internal", None)
+            if isinstance(internal, dict):
+                internal.clear()
             self._names = None
             self._failed.clear()
 

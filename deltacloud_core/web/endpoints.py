@@ -12,6 +12,7 @@ import anyio
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Message
 
 from ..collections.base import Collection, Operation, OperationCall, Outcome, UploadedFile
 from ..drivers.base import Driver
@@ -24,6 +25,7 @@ from ..errors import (
     PayloadTooLarge,
     ProviderTimeout,
     RequiredParameterMissing,
+    ValidationError,
 )
 from ..schemas.context import RenderContext
 from .negotiation import choose
@@ -59,21 +61,41 @@ def operation_endpoint(app: DeltacloudApp, collection: Collection,
     return endpoint
 
 
-async def read_form(request: Request, max_bytes: int) -> tuple[list[tuple[str, str]], dict[str, UploadedFile]]:
-    """Form fields (urlencoded or multipart) in order, and the uploaded files."""
-    content_type = request.headers.get("content-type", "")
-    if request.method not in ("POST", "PUT", "DELETE") or not (
-            content_type.startswith("application/x-www-form-urlencoded")
-            or content_type.startswith("multipart/form-data")):
-        return [], {}
-    length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > max_bytes:
-        raise PayloadTooLarge(f"Request body of {length} bytes is larger than the limit of {max_bytes} bytes.")
-    try:
-        form = await request.form(max_files=100, max_fields=10000, max_part_size=max_bytes)
-    except Exception as exc:
-        from ..errors import ValidationError
+async def read_form(request: Request, max_bytes: int,
+                    max_upload_bytes: int | None = None) -> tuple[list[tuple[str, str]], dict[str, UploadedFile]]:
+    """Form fields (urlencoded or multipart) in order, and the uploaded files.
 
+    The body is counted as it arrives (``Content-Length`` may be absent or lie): past
+    ``max_bytes`` it is a 413. ``max_upload_bytes`` (operations that take file uploads,
+    whose parts spool to disk) raises the limit for multipart bodies.
+    """
+    content_type = request.headers.get("content-type", "")
+    multipart = content_type.startswith("multipart/form-data")
+    if request.method not in ("POST", "PUT", "DELETE") or not (
+            multipart or content_type.startswith("application/x-www-form-urlencoded")):
+        return [], {}
+    limit = max_upload_bytes if multipart and max_upload_bytes is not None else max_bytes
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > limit:
+        raise PayloadTooLarge(f"Request body of {length} bytes is larger than the limit of {limit} bytes.")
+    received = 0
+
+    async def counting_receive() -> Message:
+        nonlocal received
+        message = await request.receive()
+        received += len(message.get("body", b""))
+        if received > limit:
+            raise PayloadTooLarge(f"Request body is larger than the limit of {limit} bytes.")
+        return message
+
+    limited = Request(request.scope, counting_receive)
+    try:
+        form = await limited.form(max_files=100, max_fields=10000, max_part_size=max_bytes)
+    except PayloadTooLarge:
+        raise
+    except Exception as exc:  # python-multipart / Starlette parse errors: the client's fault
+        if "maximum size" in str(exc):
+            raise PayloadTooLarge(f"A form field is larger than the limit of {max_bytes} bytes.") from exc
         raise ValidationError(f"The request body could not be parsed: {exc}") from exc
     fields: list[tuple[str, str]] = []
     files: dict[str, UploadedFile] = {}
@@ -134,7 +156,9 @@ async def run_operation(app: DeltacloudApp, request: Request, collection: Collec
             env.context = render_context(app, info, driver_cls)
             if operation.capability is not None and not operation.supported_by(driver_cls):
                 raise CapabilityMissing(operation.capability)
-        form, files = ([], {}) if operation.streams_body else await read_form(request, app.settings.max_body_bytes)
+        form, files = ([], {}) if operation.streams_body else await read_form(
+            request, app.settings.max_body_bytes,
+            app.settings.max_upload_bytes if operation.accepts_uploads else None)
         env.request_params = ordered_params(info, form, path_params)
         params: dict[str, str] = {}
         params.update(info.query)
@@ -160,7 +184,9 @@ async def run_operation(app: DeltacloudApp, request: Request, collection: Collec
             body_stream=request.stream() if operation.streams_body else None,
             driver_registry=app.drivers)
         try:
-            with anyio.fail_after(app.settings.backend_timeout):
+            # An upload handler (streams_body) runs as long as the client takes to send the body:
+            # the backend timeout would cut off any large or slow upload.
+            with anyio.fail_after(None if operation.streams_body else app.settings.backend_timeout):
                 outcome = await operation.handler(call)
         except TimeoutError as exc:
             raise ProviderTimeout(

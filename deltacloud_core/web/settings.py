@@ -23,8 +23,10 @@ class Settings:
     server_credentials: Credentials | None = None
     #: Shown in ``WWW-Authenticate: Basic realm="<driver>-deltacloud@<hostname>"``.
     hostname: str = ""
-    #: Largest form / multipart body accepted (blob PUT bodies stream and are not limited by it).
+    #: Largest urlencoded form body, and largest single multipart field.
     max_body_bytes: int = 10 * 1024 * 1024
+    #: Largest multipart body (file parts spool to disk). Blob PUT bodies stream and are unlimited.
+    max_upload_bytes: int = 5 * 1024 ** 3
     #: Seconds a driver call may take before the request answers 504.
     backend_timeout: float = 60.0
 
@@ -38,6 +40,7 @@ class Settings:
             "server_credentials": Credentials(user, password) if user and password else None,
             "hostname": env.get("HOSTNAME", ""),
             "max_body_bytes": int(env.get("DELTACLOUD_MAX_BODY_BYTES", 10 * 1024 * 1024)),
+            "max_upload_bytes": int(env.get("DELTACLOUD_MAX_UPLOAD_BYTES", 5 * 1024 ** 3)),
             "backend_timeout": float(env.get("DELTACLOUD_BACKEND_TIMEOUT", 60.0)),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
