@@ -32,6 +32,10 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "deltacloud_core.collections.instances",
     "deltacloud_core.collections.instance_states",
     "deltacloud_core.collections.keys",
+    # -- storage collections
+    "deltacloud_core.collections.storage_volumes",
+    "deltacloud_core.collections.storage_snapshots",
+    "deltacloud_core.collections.buckets",
     "deltacloud_core.web.renderers.xml",
     "deltacloud_core.web.renderers.json",
     "deltacloud_core.web.renderers.html",

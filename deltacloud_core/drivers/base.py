@@ -16,13 +16,14 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, ClassVar, TypeVar
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, BinaryIO, ClassVar, TypeVar
 
 from ..credentials import Credentials
 from ..errors import AuthenticationRequired, NotSupportedError
 from ..hardware import HardwareProfile
 from ..models import DriverInfo, Image, Instance, Key, ProviderInfo, Realm, RunResult
+from ..models.storage import Blob, Bucket, StorageSnapshot, StorageVolume
 from ..state_machine import StateMachine
 
 __all__ = ["ClientCache", "Driver", "unsupported"]
@@ -254,4 +255,134 @@ class Driver:
 
     @unsupported
     def destroy_key(self, id: str) -> None:
+        raise NotSupportedError()
+
+    # -- storage volumes / snapshots / buckets and blobs -----------------------------------
+    # ``list_storage_volumes``, ``list_storage_snapshots`` and ``list_buckets`` decide whether
+    # their collection is offered; the other methods are capabilities (412 when not
+    # overridden). Unknown objects: return None from ``get_*`` (404) or raise ObjectNotFound.
+
+    # storage volumes
+    @unsupported
+    def list_storage_volumes(self, **filters: str) -> list[StorageVolume]:
+        """Block storage volumes; filter ``id``."""
+        raise NotSupportedError()
+
+    def get_storage_volume(self, id: str) -> StorageVolume | None:
+        return _first(self.list_storage_volumes(id=id))
+
+    @unsupported
+    def create_storage_volume(self, *, capacity: str | None = None, realm_id: str | None = None,
+                              snapshot_id: str | None = None, name: str | None = None,
+                              description: str | None = None, **extra: str) -> StorageVolume:
+        """Create a volume of ``capacity`` GB (as sent; None = the driver's default), optionally
+        from snapshot ``snapshot_id`` in realm ``realm_id``. ``name``/``description`` come from
+        the ``volume_name``/``volume_description`` features."""
+        raise NotSupportedError()
+
+    @unsupported
+    def attach_storage_volume(self, id: str, *, instance_id: str, device: str) -> StorageVolume:
+        """Attach volume ``id`` to instance ``instance_id`` as ``device`` (``/dev/sdh``).
+
+        Returns the volume as it is now. Unknown volume or instance: ObjectNotFound.
+        """
+        raise NotSupportedError()
+
+    @unsupported
+    def detach_storage_volume(self, id: str) -> StorageVolume:
+        """Detach volume ``id`` from the instance it is attached to (the driver looks it up).
+
+        Unknown volume: ObjectNotFound; a volume that is not attached: ForbiddenError.
+        """
+        raise NotSupportedError()
+
+    @unsupported
+    def destroy_storage_volume(self, id: str) -> None:
+        raise NotSupportedError()
+
+    # storage snapshots
+    @unsupported
+    def list_storage_snapshots(self, **filters: str) -> list[StorageSnapshot]:
+        """Snapshots of storage volumes; filter ``id``."""
+        raise NotSupportedError()
+
+    def get_storage_snapshot(self, id: str) -> StorageSnapshot | None:
+        return _first(self.list_storage_snapshots(id=id))
+
+    @unsupported
+    def create_storage_snapshot(self, *, volume_id: str, name: str | None = None,
+                                description: str | None = None, **extra: str) -> StorageSnapshot:
+        raise NotSupportedError()
+
+    @unsupported
+    def destroy_storage_snapshot(self, id: str) -> None:
+        raise NotSupportedError()
+
+    # buckets
+    @unsupported
+    def list_buckets(self, **filters: str) -> list[Bucket]:
+        """Buckets with the ids of their blobs; filter ``id``."""
+        raise NotSupportedError()
+
+    def get_bucket(self, id: str) -> Bucket | None:
+        return _first(self.list_buckets(id=id))
+
+    @unsupported
+    def create_bucket(self, *, name: str, location: str | None = None, **extra: str) -> Bucket:
+        """Create bucket ``name`` (its id); ``location`` comes from the ``bucket_location`` feature."""
+        raise NotSupportedError()
+
+    @unsupported
+    def destroy_bucket(self, id: str) -> None:
+        """Delete an empty bucket (capability name ``delete_bucket``).
+
+        Unknown: ObjectNotFound; not empty: ForbiddenError.
+        """
+        raise NotSupportedError()
+
+    # blobs (a sub-collection of buckets: ``/api/buckets/:bucket_id/:blob_id``)
+    @unsupported
+    def get_blob(self, bucket_id: str, blob_id: str) -> Blob | None:
+        """The blob's description (capability name ``blob``); None when unknown."""
+        raise NotSupportedError()
+
+    @unsupported
+    def blob_content(self, bucket_id: str, blob_id: str) -> Iterator[bytes]:
+        """The blob's data as an iterator of byte chunks, streamed to the client as it is read.
+
+        Raise ObjectNotFound for an unknown blob *before* returning the iterator. The web layer
+        takes ``Content-Type``/``Content-Length`` from :meth:`get_blob`, or from a ``blob``
+        attribute of the returned iterator when it has one (then exactly the version streamed).
+        """
+        raise NotSupportedError()
+
+    @unsupported
+    def create_blob(self, bucket_id: str, blob_id: str, *, data: BinaryIO, content_type: str,
+                    user_metadata: Mapping[str, str], content_length: int | None = None) -> Blob:
+        """Store ``data`` (a binary file object: read it in chunks, it may be 1 GiB) as blob
+        ``blob_id`` of ``bucket_id``, replacing an existing one.
+
+        ``content_type`` is stored as given (``""`` when the client sent none);
+        ``user_metadata`` keys arrive lower-cased without the ``X-Deltacloud-Blobmeta-`` prefix;
+        ``content_length`` is the length the client announced (None for chunked uploads).
+        Unknown bucket: ObjectNotFound. Capability name ``create_blob``.
+        """
+        raise NotSupportedError()
+
+    @unsupported
+    def destroy_blob(self, bucket_id: str, blob_id: str) -> None:
+        """Delete a blob (capability name ``delete_blob``); unknown: ObjectNotFound."""
+        raise NotSupportedError()
+
+    @unsupported
+    def blob_metadata(self, bucket_id: str, blob_id: str) -> dict[str, str] | None:
+        """The blob's user metadata (``HEAD`` on the blob); None when the blob is unknown."""
+        raise NotSupportedError()
+
+    @unsupported
+    def update_blob_metadata(self, bucket_id: str, blob_id: str, metadata: Mapping[str, str]) -> dict[str, str]:
+        """Replace the blob's user metadata by ``metadata``; returns what is stored now.
+
+        Unknown blob: ObjectNotFound (or return None).
+        """
         raise NotSupportedError()

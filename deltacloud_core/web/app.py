@@ -295,7 +295,8 @@ class DeltacloudApp:
             if fmt == "html" and outcome.html_redirect:
                 status = 303 if request.scope.get("http_version", "1.1") != "1.0" else 302
                 headers["Location"] = outcome.html_redirect
-                return self.responses.finish(status=status, content_type=PLAIN, driver=driver,
+                # The original: the negotiated text/html (golden blob_delete_html_303.html), no charset.
+                return self.responses.finish(status=status, content_type="text/html", driver=driver,
                                              provider=provider, headers=headers, method=method)
             # A body-less 202 (address associate) still names the negotiated type; a 204 has none.
             renderer = self.renderers.get(fmt)

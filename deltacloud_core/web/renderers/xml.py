@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import xmltodict
@@ -27,8 +28,13 @@ def ruby_inspect(value: Any) -> str:
     return json.dumps(str(value), ensure_ascii=False)
 
 
+#: Characters XML 1.0 cannot carry at all, not even escaped (a NUL from ``%00`` in a request path).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def to_xml(doc: dict[str, Any], declaration: bool) -> bytes:
     body = xmltodict.unparse(doc, full_document=False, pretty=True, indent="  ", short_empty_elements=False)
+    body = _NOT_XML.sub("\ufffd", body)  # keep the document well-formed whatever a client sent
     return ((DECLARATION if declaration else "") + body + "\n").encode("utf-8")
 
 
