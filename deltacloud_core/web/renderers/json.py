@@ -11,6 +11,7 @@ from ...collections.base import Outcome
 from ...errors import DeltacloudError
 from ...hookspecs import hookimpl
 from ...schemas.context import ContextVar
+from ...schemas.fastdump import dumper
 from . import RenderEnv, RendererRegistry
 
 __all__ = ["JsonRenderer"]
@@ -56,8 +57,9 @@ class JsonRenderer:
         schema = resource.schemas["json"]
         with ContextVar(env.context):
             if outcome.kind == "collection":
-                return dumps({resource.plural: [schema.dump(i) for i in outcome.data]})
-            tree = schema.dump(outcome.data)
+                dump = dumper(schema)
+                return dumps({resource.plural: [dump(i) for i in outcome.data]})
+            tree = dumper(schema)(outcome.data)
         return dumps({resource.tag: tree} if outcome.wrap else tree)
 
     def render_error(self, error: DeltacloudError, env: RenderEnv) -> bytes:

@@ -12,6 +12,7 @@ from ...collections.base import Outcome, Resource
 from ...errors import DeltacloudError
 from ...hookspecs import hookimpl
 from ...schemas.context import ContextVar
+from ...schemas.fastdump import dumper
 from . import RenderEnv, RendererRegistry
 
 __all__ = ["XmlRenderer", "ruby_inspect"]
@@ -55,10 +56,11 @@ class XmlRenderer:
                 items = list(outcome.data)
                 if resource.xml_sort is not None:
                     items.sort(key=resource.xml_sort)
-                trees = [schema.dump(i) for i in items]
+                dump = dumper(schema)
+                trees = [dump(i) for i in items]
                 doc = {resource.plural: {resource.tag: trees} if trees else None}
                 return to_xml(doc, True)
-            tree = schema.dump(outcome.data)
+            tree = dumper(schema)(outcome.data)
         return to_xml({resource.tag: tree or None}, resource.xml_declaration)
 
     def render_error(self, error: DeltacloudError, env: RenderEnv) -> bytes:
