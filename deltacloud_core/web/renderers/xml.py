@@ -13,7 +13,7 @@ from ...errors import DeltacloudError
 from ...hookspecs import hookimpl
 from ...schemas.context import ContextVar
 from ...schemas.fastdump import dumper
-from . import RenderEnv, RendererRegistry
+from . import RenderEnv, RendererRegistry, xmlwriter
 
 __all__ = ["XmlRenderer", "ruby_inspect"]
 
@@ -34,7 +34,10 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def to_xml(doc: dict[str, Any], declaration: bool) -> bytes:
-    body = xmltodict.unparse(doc, full_document=False, pretty=True, indent="  ", short_empty_elements=False)
+    try:
+        body = xmlwriter.unparse(doc)  # xmltodict's output, written several times faster
+    except xmlwriter.Unsupported:
+        body = xmltodict.unparse(doc, full_document=False, pretty=True, indent="  ", short_empty_elements=False)
     body = _NOT_XML.sub("\ufffd", body)  # keep the document well-formed whatever a client sent
     return ((DECLARATION if declaration else "") + body + "\n").encode("utf-8")
 

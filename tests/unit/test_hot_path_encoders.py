@@ -1,0 +1,163 @@
+"""The hot path's fast encoders write exactly what the slow, obvious ones write.
+
+* ``renderers.json.dumps`` (orjson, with a standard-library fallback) vs ``json`` compact;
+* ``renderers.xmlwriter.unparse`` vs ``xmltodict.unparse`` as the XML renderer calls it;
+* ``schemas.fastdump.dumper(schema)`` vs ``schema.dump`` for every resource schema.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import xmltodict
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from deltacloud_core.web.renderers import xmlwriter
+from deltacloud_core.web.renderers.json import dumps
+
+_std = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+# -- JSON ------------------------------------------------------------------------------------
+
+_json_scalars = (st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70)
+                 | st.floats(allow_nan=False, allow_infinity=False) | st.text())
+_json_values = st.recursive(
+    _json_scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20)
+
+
+def _std_dumps(value: object) -> bytes:
+    return _std.encode(value).encode("utf-8")
+
+
+@settings(max_examples=400, deadline=None)
+@given(_json_values)
+def test_json_matches_the_standard_library(value: object) -> None:
+    try:
+        expected = _std_dumps(value)
+    except UnicodeEncodeError:  # lone surrogates: both refuse
+        with pytest.raises((UnicodeEncodeError, TypeError)):
+            dumps(value)
+        return
+    assert dumps(value) == expected
+
+
+@pytest.mark.parametrize("value", [
+    1e-05, 1e16, 1.5e300, 5e-324, -2.5e-7, 0.0001, 1740.8, {"a": [1e22, 0.1]}, {1: "int key"},
+    {"big": 2**64}, {"s": "e-e1e2e30.0000"}, "\u2028\x00\x1f\x7f", [True, False, None],
+])
+def test_json_edge_cases(value: object) -> None:
+    assert dumps(value) == _std_dumps(value)
+
+
+def test_json_types_the_standard_library_refuses_are_still_refused() -> None:
+    import dataclasses
+    import datetime
+
+    @dataclasses.dataclass
+    class Thing:
+        a: int
+
+    for value in (Thing(1), datetime.datetime(2020, 1, 1), {"x": {1, 2}}):
+        with pytest.raises(TypeError):
+            dumps(value)
+
+
+def test_json_nan_is_the_one_documented_difference() -> None:
+    assert math.isnan(float("nan"))
+    assert dumps({"x": float("nan")}) in (b'{"x":NaN}', b'{"x":null}')
+
+
+# -- XML -------------------------------------------------------------------------------------
+
+_names = st.sampled_from(["instance", "link", "a", "b-c", "d_e", "ns:f", "x1"])
+_xml_text = st.text(alphabet=st.sampled_from(list("ab &<>\"'\n\r\t\u00e9\u2028 ")), max_size=8)
+_xml_scalars = st.none() | st.booleans() | st.integers(-5, 5) | _xml_text
+
+
+def _element(inner: st.SearchStrategy) -> st.SearchStrategy:
+    attrs = st.dictionaries(_names.map(lambda n: "@" + n), _xml_scalars, max_size=3)
+    children = st.dictionaries(_names, inner, max_size=3)
+    text = st.one_of(st.just({}), _xml_scalars.map(lambda t: {"#text": t}))
+    return st.tuples(attrs, children, text).map(lambda p: {**p[0], **p[1], **p[2]})
+
+
+_xml_values = st.recursive(
+    _xml_scalars,
+    lambda inner: _element(inner) | st.lists(inner | _element(inner), max_size=3),
+    max_leaves=25)
+
+
+def _slow(doc: dict) -> str:
+    return xmltodict.unparse(doc, full_document=False, pretty=True, indent="  ", short_empty_elements=False)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.dictionaries(_names, _xml_values, min_size=1, max_size=2))
+def test_xml_matches_xmltodict(doc: dict) -> None:
+    assert xmlwriter.unparse(doc) == _slow(doc)
+
+
+@pytest.mark.parametrize("doc", [
+    {"a": {"#comment": "hi", "b": "x"}},
+    {"a": {"@xmlns": {"x": "urn:x"}}},
+    {"a": b"bytes"},
+    {"a": {1: "non-string child"}},
+    {"bad name": "x"},
+    {"a": {"@bad=attr": "x"}},
+])
+def test_xml_leaves_the_unusual_to_xmltodict(doc: dict) -> None:
+    with pytest.raises(xmlwriter.Unsupported):
+        xmlwriter.unparse(doc)
+
+
+def test_xml_renderer_output_is_unchanged_for_the_unusual() -> None:
+    from deltacloud_core.web.renderers.xml import to_xml
+
+    doc = {"a": {"#comment": "hi", "b": "x"}}
+    assert to_xml(doc, False).decode() == _slow(doc) + "\n"
+    with pytest.raises(ValueError):
+        to_xml({"bad name": "x"}, False)
+
+
+# -- precompiled dumpers ---------------------------------------------------------------------
+
+def _instances() -> list:
+    from deltacloud_core.models import Instance, InstanceAddress, InstanceProfile
+
+    return [
+        Instance(id="i1", state="RUNNING", name="a <b> & 'c'", owner_id="me", image_id="img1", realm_id="us",
+                 instance_profile=InstanceProfile("m1-large", {"cpu": "2", "memory": "8192"}),
+                 public_addresses=(InstanceAddress("1.2.3.4"), InstanceAddress(" ", "hostname")),
+                 private_addresses=(InstanceAddress("10.0.0.1", "ipv4", 22),), create_image=True,
+                 storage_volumes=(("v1", "/dev/sdb"), ("v2", None)), firewalls=("fw1",), keyname="k",
+                 username="u", password="p", network_interfaces=("n1",)),
+        Instance(id="i 2/x", state="STOPPED", actions=("start", "destroy")),
+        Instance(id="i3", state="PENDING", name=None, firewalls=(), network_interfaces=(),
+                 authn_error="no key", instance_profile=InstanceProfile("opaque")),
+    ]
+
+
+def test_fast_dumpers_match_marshmallow_for_every_resource() -> None:
+    from deltacloud_core.drivers.registry import DriverRegistry
+    from deltacloud_core.schemas.context import ContextVar, RenderContext
+    from deltacloud_core.schemas.fastdump import dumper
+    from deltacloud_core.web import Settings, create_app
+
+    app = create_app(Settings(default_driver="mock"))
+    driver_cls = DriverRegistry().load("mock")
+    ctx = RenderContext(api_url="http://h/api", driver_cls=driver_cls, state_machine=driver_cls.INSTANCE_STATES)
+    objects = {"instance": _instances()}
+    checked = 0
+    with ContextVar(ctx):
+        for resource in app.resources.values():
+            for schema in resource.schemas.values():
+                for obj in objects.get(resource.name, []):
+                    assert dumper(schema)(obj) == schema.dump(obj)
+                    assert list(dumper(schema)(obj)) == list(schema.dump(obj))  # key order too
+                    checked += 1
+    assert checked >= 6
