@@ -278,6 +278,7 @@ BLOBS = Collection(
         Operation("show", "GET", "/{blob_id}", _show_blob, capability="blob", requires=needs("get_blob"),
                   params=(_BUCKET, _BLOB), description="Show a blob's description and metadata"),
         Operation("create", "POST", "", _create_blob, capability="create_blob", requires=needs("create_blob"),
+                  accepts_uploads=True,
                   params=(_BUCKET, Param("blob_id", required=True, description="Id of the new blob"),
                           Param("blob_data", "hash", required=True,
                                 description="The data: a file part (or a plain field, stored as text/plain); "
