@@ -23,6 +23,8 @@ from ..credentials import Credentials
 from ..errors import AuthenticationRequired, NotSupportedError
 from ..hardware import HardwareProfile
 from ..models import DriverInfo, Image, Instance, Key, ProviderInfo, Realm, RunResult
+from ..models.monitoring import Metric
+from ..models.network import Address, Firewall, FirewallRuleSource, LoadBalancer, Network, NetworkInterface, Subnet
 from ..models.storage import Blob, Bucket, StorageSnapshot, StorageVolume
 from ..state_machine import StateMachine
 
@@ -385,4 +387,171 @@ class Driver:
 
         Unknown blob: ObjectNotFound (or return None).
         """
+        raise NotSupportedError()
+
+    # -- addresses / firewalls / load balancers / metrics / networks -----------------------
+    # Each group's ``list_*`` decides whether its collection is offered at all; the other
+    # methods are the operations' capabilities (412 when not overridden). Lookups by id
+    # default to filtering the list; ``None`` means "no such object" (404).
+
+    # addresses
+    @unsupported
+    def list_addresses(self, **filters: str) -> list[Address]:
+        """Public IP addresses; filter ``id``."""
+        raise NotSupportedError()
+
+    def get_address(self, id: str) -> Address | None:
+        return _first(self.list_addresses(id=id))
+
+    @unsupported
+    def create_address(self, **extra: str) -> Address:
+        """Allocate a new address (unassociated)."""
+        raise NotSupportedError()
+
+    @unsupported
+    def destroy_address(self, id: str) -> None:
+        """Release an address. Unknown: ObjectNotFound; still associated: ForbiddenError."""
+        raise NotSupportedError()
+
+    @unsupported
+    def associate_address(self, id: str, *, instance_id: str) -> None:
+        """Associate an address with an instance. Unknown address: ObjectNotFound; in use: ForbiddenError."""
+        raise NotSupportedError()
+
+    @unsupported
+    def disassociate_address(self, id: str) -> None:
+        """Free an associated address. Unknown: ObjectNotFound; not associated: ForbiddenError.
+
+        (Its route is guarded by the ``associate_address`` capability name, as in the original.)
+        """
+        raise NotSupportedError()
+
+    # firewalls
+    @unsupported
+    def list_firewalls(self, **filters: str) -> list[Firewall]:
+        """Firewalls (security groups) with their rules; filter ``id``."""
+        raise NotSupportedError()
+
+    def get_firewall(self, id: str) -> Firewall | None:
+        return _first(self.list_firewalls(id=id))
+
+    @unsupported
+    def create_firewall(self, *, name: str, description: str, **extra: str) -> Firewall:
+        raise NotSupportedError()
+
+    @unsupported
+    def destroy_firewall(self, id: str) -> None:
+        """Delete a firewall (capability name ``delete_firewall``)."""
+        raise NotSupportedError()
+
+    @unsupported
+    def create_firewall_rule(self, id: str, *, protocol: str | None, port_from: str | None, port_to: str | None,
+                             sources: Sequence[FirewallRuleSource], **extra: str) -> None:
+        """Add an ingress rule to firewall ``id``.
+
+        ``protocol`` (``tcp``/``udp``/``icmp``) and the ports arrive as sent (None when
+        missing: the original never made them required). ``sources`` holds at least one
+        group or address source; the core has already refused a rule without any (400).
+        """
+        raise NotSupportedError()
+
+    @unsupported
+    def destroy_firewall_rule(self, id: str, rule_id: str) -> None:
+        """Delete rule ``rule_id`` of firewall ``id`` (capability name ``delete_firewall_rule``)."""
+        raise NotSupportedError()
+
+    # load balancers
+    @unsupported
+    def list_load_balancers(self, **filters: str) -> list[LoadBalancer]:
+        raise NotSupportedError()
+
+    def get_load_balancer(self, id: str) -> LoadBalancer | None:
+        """Capability name ``load_balancer`` (show)."""
+        return _first(self.list_load_balancers(id=id))
+
+    @unsupported
+    def create_load_balancer(self, *, name: str, realm_id: str, listener_protocol: str,
+                             listener_balancer_port: str, listener_instance_port: str,
+                             **extra: str) -> LoadBalancer:
+        """Create a balancer with one listener (``listener_protocol`` ``HTTP``/``TCP``, not enforced)."""
+        raise NotSupportedError()
+
+    @unsupported
+    def destroy_load_balancer(self, id: str) -> None:
+        raise NotSupportedError()
+
+    @unsupported
+    def register_instance(self, id: str, *, instance_id: str) -> LoadBalancer | None:
+        """Register an instance with load balancer ``id`` (capability ``lb_register_instance``).
+
+        Returns the balancer, or None to let the core look it up again.
+        """
+        raise NotSupportedError()
+
+    @unsupported
+    def unregister_instance(self, id: str, *, instance_id: str) -> LoadBalancer | None:
+        """Unregister an instance from load balancer ``id`` (capability ``lb_unregister_instance``)."""
+        raise NotSupportedError()
+
+    # metrics
+    @unsupported
+    def list_metrics(self, **filters: str) -> list[Metric]:
+        """One metric per monitored entity, properties without values."""
+        raise NotSupportedError()
+
+    def get_metric(self, id: str) -> Metric | None:
+        """The metric of entity ``id`` with sampled values; override to sample."""
+        return _first(self.list_metrics(id=id))
+
+    # networks
+    @unsupported
+    def list_networks(self, **filters: str) -> list[Network]:
+        raise NotSupportedError()
+
+    def get_network(self, id: str) -> Network | None:
+        return _first(self.list_networks(id=id))
+
+    @unsupported
+    def create_network(self, *, address_block: str | None = None, name: str | None = None,
+                       **extra: str) -> Network:
+        raise NotSupportedError()
+
+    @unsupported
+    def destroy_network(self, id: str) -> None:
+        raise NotSupportedError()
+
+    # subnets
+    @unsupported
+    def list_subnets(self, **filters: str) -> list[Subnet]:
+        raise NotSupportedError()
+
+    def get_subnet(self, id: str) -> Subnet | None:
+        return _first(self.list_subnets(id=id))
+
+    @unsupported
+    def create_subnet(self, *, network_id: str, address_block: str, name: str | None = None,
+                      **extra: str) -> Subnet:
+        raise NotSupportedError()
+
+    @unsupported
+    def destroy_subnet(self, id: str) -> None:
+        raise NotSupportedError()
+
+    # network interfaces
+    @unsupported
+    def list_network_interfaces(self, **filters: str) -> list[NetworkInterface]:
+        raise NotSupportedError()
+
+    def get_network_interface(self, id: str) -> NetworkInterface | None:
+        return _first(self.list_network_interfaces(id=id))
+
+    @unsupported
+    def create_network_interface(self, *, instance: str, network: str, name: str | None = None,
+                                 subnet: str | None = None, **extra: str) -> NetworkInterface:
+        """Attach a new interface to instance ``instance`` in network (or subnet) ``network``;
+        ``subnet``, when given, names the subnet the address comes from."""
+        raise NotSupportedError()
+
+    @unsupported
+    def destroy_network_interface(self, id: str) -> None:
         raise NotSupportedError()
