@@ -1,0 +1,66 @@
+"""``/api/networks``: virtual networks (VPCs) that subnets and network interfaces live in."""
+
+from __future__ import annotations
+
+from ..hookspecs import hookimpl
+from ..schemas.network import NetworkJson, NetworkXml
+from .base import (
+    HTML_ONLY,
+    Collection,
+    CollectionRegistry,
+    Operation,
+    OperationCall,
+    Outcome,
+    Param,
+    Resource,
+    destroy_handler,
+    index_handler,
+    needs,
+    show_handler,
+)
+
+_ID = Param("id", required=True, description="Network id")
+
+
+def _extra(call: OperationCall, *known: str) -> dict[str, str]:
+    skip = {"id", "format", "_method", *known}
+    return {k: v for k, v in call.params.items() if k not in skip and k.isidentifier() and not k.startswith("_")}
+
+
+async def _create(call: OperationCall) -> Outcome:
+    # The original answered 200 without Location (and its XML failed); a create is 201 + Location.
+    network = await call.invoke("create_network", address_block=call.param("address_block") or None,
+                                name=call.param("name") or None, **_extra(call, "address_block", "name"))
+    return Outcome.member("network", network, status=201, location=call.url("networks", network.id))
+
+
+async def _new_form(call: OperationCall) -> Outcome:
+    return Outcome(kind="custom", resource="network_new", data={})
+
+
+NETWORKS = Collection(
+    name="networks",
+    singular="network",
+    description="Networks are private address spaces (VPCs) holding subnets.",
+    resources=(Resource("network", "networks", {"json": NetworkJson(), "xml": NetworkXml()}),),
+    operations=(
+        Operation("index", "GET", "", index_handler("network", "list_networks", ("id",)), capability="networks",
+                  requires=needs("list_networks"), timed=True, description="List all networks"),
+        Operation("show", "GET", "/{id}", show_handler("network", "get_network"), capability="networks",
+                  requires=needs("list_networks"), timed=True, params=(_ID,),
+                  description="Show a network identified by id"),
+        Operation("create", "POST", "", _create, capability="create_network", requires=needs("create_network"),
+                  params=(Param("address_block", description="Address block (CIDR) of the network"),
+                          Param("name", description="Name of the new network")),
+                  description="Create a new network"),
+        Operation("destroy", "DELETE", "/{id}", destroy_handler("networks", "destroy_network"),
+                  capability="destroy_network", requires=needs("destroy_network"), params=(_ID,),
+                  description="Delete a network (and its subnets)"),
+    ),
+    forms=(Operation("new", "GET", "/new", _new_form, formats=HTML_ONLY, description="Form to create a network"),),
+)
+
+
+@hookimpl
+def deltacloud_register_collections(registry: CollectionRegistry) -> None:
+    registry.register(NETWORKS, owner=__name__)
