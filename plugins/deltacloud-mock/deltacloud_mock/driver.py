@@ -31,6 +31,7 @@ from deltacloud_core.hardware import HardwareProfile, HardwareProperty
 from deltacloud_core.models import Image, Instance, InstanceAddress, InstanceProfile, Key, Realm, RunResult
 from deltacloud_core.state_machine import StateMachine
 
+from .network import NETWORK_READS, MockNetworkMixin
 from .storage import STORAGE_READS, MockStorageMixin
 from .store import MockStore, Record, get_store
 
@@ -132,7 +133,7 @@ def _key(rec: Record) -> Key:
     )
 
 
-class MockDriver(MockStorageMixin, Driver):
+class MockDriver(MockNetworkMixin, MockStorageMixin, Driver):
     """A fake cloud for tests and demos; data persists in a local SQLite store."""
 
     DISPLAY_NAME: ClassVar[str | None] = "Mock"
@@ -143,7 +144,7 @@ class MockDriver(MockStorageMixin, Driver):
     NONBLOCKING_METHODS: ClassVar[frozenset[str]] = frozenset({
         "list_realms", "get_realm", "list_hardware_profiles", "get_hardware_profile", "list_images",
         "get_image", "list_instances", "get_instance", "list_keys", "get_key",
-    }) | STORAGE_READS
+    }) | STORAGE_READS | NETWORK_READS
 
     INSTANCE_STATES: ClassVar[StateMachine | None] = (
         StateMachine.builder()
