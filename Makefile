@@ -31,12 +31,12 @@ install:
 run: $(RUN_STAMP)
 	exec $(BIN)/deltacloudd -i mock -r $(HOST) -p $(PORT)
 
-# One pytest run per suite (the core's, then each plugin's with its own configuration), so test
-# modules of the same name in two suites never collide. Every suite and the linter run even when one
-# fails; the target fails if any did.
+# One pytest run per suite (the core's, then each plugin's and each docs example's with its own
+# configuration), so test modules of the same name in two suites never collide. Every suite and the
+# linter run even when one fails; the target fails if any did.
 test: $(DEV_STAMP)
 	@status=0; \
-	for suite in tests $(wildcard $(addsuffix /tests,$(PLUGINS))); do \
+	for suite in tests $(wildcard $(addsuffix /tests,$(PACKAGES))); do \
 		echo "== pytest $$suite"; \
 		$(BIN)/python -m pytest -p no:cacheprovider -q $$suite || status=1; \
 	done; \
