@@ -440,7 +440,7 @@ class DeltacloudApp:
         async def endpoint(request: Request) -> Response:
             info = request_info(request)
             specs = self._feature_param_specs(op)
-            specs.extend(p.spec() for p in op.params)
+            specs.extend(p.spec() for p in op.params if p.advertised)
             return self.responses.finish(status=200, content_type=PLAIN, driver=info.driver_name,
                                          provider=info.provider, headers={"Allow": ",".join(specs)}, etag=False)
 
