@@ -27,7 +27,7 @@ hookimpl = pluggy.HookimplMarker("deltacloud")
 def deltacloud_register_collections(registry: CollectionRegistry) -> None:
     """Add collections (``registry.register(collection)``).
 
-    Called once when the plugin manager is set up. A name registered twice raises an
+    Called once per application (``create_app``). A name registered twice raises an
     error that names both contributors. Return nothing.
     """
 

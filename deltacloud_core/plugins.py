@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import logging
 import os
 from functools import lru_cache
@@ -67,10 +68,14 @@ def new_plugin_manager(extra_plugins: tuple[object, ...] = ()) -> pluggy.PluginM
         pm.register(importlib.import_module(name), name=name)
     for name in blocked:
         pm.set_blocked(name)
-    try:
-        pm.load_setuptools_entrypoints(PLUGIN_GROUP)
-    except Exception:  # a broken third-party plugin must not take the server down
-        log.exception("loading plugins from entry-point group %s failed", PLUGIN_GROUP)
+    for entry_point in importlib.metadata.entry_points(group=PLUGIN_GROUP):
+        if entry_point.name in blocked or pm.get_plugin(entry_point.name) is not None:
+            continue
+        try:
+            pm.register(entry_point.load(), name=entry_point.name)
+        except Exception as exc:  # noqa: BLE001 - one broken plugin must not take the others down
+            log.warning("plugin %r (%s) skipped: %s: %s", entry_point.name, entry_point.value,
+                        type(exc).__name__, exc)
     for plugin in extra_plugins:
         pm.register(plugin)
     pm.check_pending()

@@ -39,6 +39,7 @@ __all__ = [
     "Param",
     "Requirement",
     "Resource",
+    "invoke_driver",
     "needs",
 ]
 
@@ -51,6 +52,23 @@ Handler = Callable[["OperationCall"], Awaitable["Outcome"]]
 
 #: Threads for blocking driver calls; bounded so a slow cloud cannot exhaust the process.
 DRIVER_THREADS = anyio.CapacityLimiter(64)
+
+
+async def invoke_driver(driver: Driver, method: str, *args: Any, **kwargs: Any) -> Any:
+    """Call ``driver.<method>``: awaited when async, else in a bounded worker thread (so a slow
+    cloud never blocks the event loop).
+
+    A sync method runs right on the event loop when the driver says it never waits on I/O:
+    ``BLOCKING = False`` for all its methods, or the method's name is in the driver's
+    ``NONBLOCKING_METHODS`` (a local store's reads: the hop to a thread costs more than the call).
+    """
+    func = getattr(driver, method)
+    if inspect.iscoroutinefunction(func):
+        return await func(*args, **kwargs)
+    if not driver.BLOCKING or method in driver.NONBLOCKING_METHODS:
+        return func(*args, **kwargs)
+    return await anyio.to_thread.run_sync(partial(func, *args, **kwargs), limiter=DRIVER_THREADS,
+                                          abandon_on_cancel=True)
 
 
 def needs(*methods: str) -> Requirement:
@@ -391,23 +409,10 @@ class OperationCall:
         return "/".join([self.api_url, *(quote(p, safe="") for p in parts)])
 
     async def invoke(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        """Call a driver method: awaited when async, else in the bounded thread pool.
-
-        A sync method runs right on the event loop when the driver says it never waits on
-        I/O: ``BLOCKING = False`` for all its methods, or the method's name is in the
-        driver's ``NONBLOCKING_METHODS`` (a local store's reads: the hop to a worker thread
-        and back costs more than such a call).
-        """
-        driver = self.driver
-        func = getattr(driver, method)
+        """Call a driver method: awaited when async, else in the bounded thread pool."""
         started = time.perf_counter()
         try:
-            if inspect.iscoroutinefunction(func):
-                return await func(*args, **kwargs)
-            if not getattr(driver, "BLOCKING", True) or method in getattr(driver, "NONBLOCKING_METHODS", ()):
-                return func(*args, **kwargs)
-            return await anyio.to_thread.run_sync(partial(func, *args, **kwargs), limiter=DRIVER_THREADS,
-                                                  abandon_on_cancel=True)
+            return await invoke_driver(self.driver, method, *args, **kwargs)
         finally:
             self.backend_seconds += time.perf_counter() - started
 

@@ -98,6 +98,8 @@ class Driver:
     FEATURE_CONSTRAINTS: ClassVar[Mapping[tuple[str, str], Mapping[str, object]]] = {}
     #: True when methods block (network I/O): the web layer runs them in a thread pool.
     BLOCKING: ClassVar[bool] = True
+    #: Sync methods that never wait on I/O (a local store's reads): run on the event loop.
+    NONBLOCKING_METHODS: ClassVar[frozenset[str]] = frozenset()
     #: Clients shared by all instances of one driver class (see :meth:`cached_client`).
     CLIENT_CACHE: ClassVar[ClientCache | None] = None
 

@@ -12,6 +12,7 @@ import logging
 import traceback
 from collections.abc import Mapping
 from contextlib import asynccontextmanager
+from email.utils import formatdate
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from starlette.routing import Match, Route, Router
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
-from ..collections.base import Collection, CollectionRegistry, Operation, Outcome, Resource
+from ..collections.base import Collection, CollectionRegistry, Operation, Outcome, Resource, invoke_driver
 from ..drivers.base import Driver
 from ..drivers.registry import DriverRegistry, UnknownDriver
 from ..errors import AuthenticationFailure, AuthenticationRequired, DeltacloudError, ValidationError
@@ -153,9 +154,11 @@ class DeltacloudApp:
         self.starlette.router.redirect_slashes = False  # /api/instances/ is a 404, as in the original
         self.starlette.add_exception_handler(404, self._not_found)  # type: ignore[arg-type]
         self.asgi: Any = self._prelude
-        for wrapper in self.pm.hook.deltacloud_asgi_wrapper(app=self.asgi):
-            if wrapper is not None:
-                self.asgi = wrapper
+        # Each wrapper goes around the result of the previous one (hook-call order).
+        for impl in reversed(self.pm.hook.deltacloud_asgi_wrapper.get_hookimpls()):
+            wrapped = impl.function(app=self.asgi)
+            if wrapped is not None:
+                self.asgi = wrapped
 
     # -- ASGI --------------------------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -386,7 +389,7 @@ class DeltacloudApp:
                                                                             self.settings.server_credentials),
                                     provider=info.provider)
                 try:
-                    valid = driver.validate_credentials()
+                    valid = await invoke_driver(driver, "validate_credentials")
                 except AuthenticationRequired:
                     raise
                 except AuthenticationFailure:
@@ -473,7 +476,7 @@ class DeltacloudApp:
         body = _NOT_FOUND_PAGE.format(api=(info.api_url if info else "/api")).encode()
         if info is None:
             return Response(body, status_code=404, media_type=None,
-                            headers={"Content-Type": PLAIN, "X-Cascade": "pass"})
+                            headers={"Content-Type": PLAIN, "X-Cascade": "pass", "Date": formatdate(usegmt=True)})
         return self.responses.finish(status=404, body=body, content_type=PLAIN, driver=info.driver_name,
                                      provider=info.provider, headers={"X-Cascade": "pass"}, etag=False)
 
@@ -481,10 +484,11 @@ class DeltacloudApp:
         body = ("<!DOCTYPE html>\n<html><head><title>Deltacloud API</title></head><body>\n"
                 "<h1>Deltacloud API</h1>\n<h2>Enabled Frontends:</h2>\n"
                 "<ul><li><a href='/api'>deltacloud</a></li></ul>\n</body></html>\n")
-        return Response(body, media_type="text/html")
+        return Response(body, media_type="text/html", headers={"Date": formatdate(usegmt=True)})
 
     async def _robots(self, request: Request) -> Response:
-        return Response("User-agent: *\nDisallow: /\n", media_type="text/plain")
+        return Response("User-agent: *\nDisallow: /\n", media_type="text/plain",
+                        headers={"Date": formatdate(usegmt=True)})
 
 
 def create_app(settings: Settings | None = None, **kwargs: Any) -> DeltacloudApp:
