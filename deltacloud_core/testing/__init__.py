@@ -1,0 +1,80 @@
+"""The driver conformance kit: prove a driver with one small test file.
+
+::
+
+    import pytest
+    from deltacloud_core import Credentials
+    from deltacloud_core.testing import ApiConformance, DriverConformance
+
+    class MyDriverFixture:
+        @pytest.fixture
+        def driver(self):
+            return MyDriver(credentials=Credentials("user", "secret"))
+
+    class TestMyDriver(MyDriverFixture, DriverConformance):
+        pass
+
+    class TestMyDriverApi(MyDriverFixture, ApiConformance):
+        pass
+
+Installed with ``pip install deltacloud-core[testing]``, which also registers the
+``deltacloud`` pytest plugin (options ``--deltacloud-live``, ``--deltacloud-examples``,
+``--deltacloud-steps``, ``--deltacloud-step-timeout``, ``--deltacloud-settle-timeout``; the
+``deltacloud_live`` marker; the ``deltacloud_settings`` fixture). This module stays light:
+the classes are imported on first use.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .api import ApiConformance
+    from .conformance import DriverConformance, Kit
+    from .settings import LIVE_MARKER, ConformanceSettings
+    from .stateful import bucket_lifecycle, instance_lifecycle, run_machine
+    from .transport import Http, InProcess, Reply, Transport
+
+__all__ = [
+    "LIVE_MARKER",
+    "ApiConformance",
+    "ConformanceSettings",
+    "DriverConformance",
+    "Http",
+    "InProcess",
+    "Kit",
+    "Reply",
+    "Transport",
+    "bucket_lifecycle",
+    "instance_lifecycle",
+    "run_machine",
+]
+
+_HOMES = {
+    "LIVE_MARKER": "settings",
+    "ApiConformance": "api",
+    "ConformanceSettings": "settings",
+    "DriverConformance": "conformance",
+    "Http": "transport",
+    "InProcess": "transport",
+    "Kit": "conformance",
+    "Reply": "transport",
+    "Transport": "transport",
+    "bucket_lifecycle": "stateful",
+    "instance_lifecycle": "stateful",
+    "run_machine": "stateful",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
