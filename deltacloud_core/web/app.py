@@ -35,6 +35,7 @@ from ..features import FeatureRegistry
 from ..plugins import blocked_names, get_plugin_manager
 from ..schemas.entry import EntryLink, EntryPoint, EntryPointJson, EntryPointXml
 from ..state_machine import StateMachine
+from .docs import DocsPages
 from .endpoints import (
     DOCUMENT_FORMATS,
     RuntimeFailure,
@@ -327,6 +328,8 @@ class DeltacloudApp:
             _Route("/api", self._entry_point, methods=["GET", "POST", "OPTIONS"]),
             _Route("/api/", self._entry_point, methods=["GET", "POST", "OPTIONS"]),
         ]
+        # /api/docs... and /api/openapi(.json): before the collections, never shadowed by them.
+        routes.extend(_Route(path, endpoint, methods=methods) for path, endpoint, methods in DocsPages(self).routes())
         # Sub-collections (blobs below /api/buckets/{id}) after every top-level collection, so
         # their {id} routes never shadow a parent's fixed paths (OPTIONS /api/buckets/show).
         for collection in sorted(self.collections, key=lambda c: c.parent is not None):

@@ -121,6 +121,13 @@ class HtmlRenderer:
                 values.update(data=outcome.data or {}, status=outcome.status)
             return template.render(**values).encode("utf-8")
 
+    def render_page(self, template: str, env: RenderEnv, **values: Any) -> bytes:
+        """A page that is no outcome (the API docs, the OpenAPI viewer): the common values, then ``values``."""
+        merged = self._common(env)
+        merged.update(values)
+        with ContextVar(env.context):
+            return self._template(template).render(**merged).encode("utf-8")
+
     def render_error(self, error: DeltacloudError, env: RenderEnv) -> bytes:
         values = self._common(env)
         values.update(error=error, request_params=env.request_params, path=env.path)

@@ -1,0 +1,680 @@
+"""An OpenAPI 3.1 description of the API as one driver offers it, generated, never hand-written.
+
+Sources: the collection registry (operations, their parameters, capabilities and formats), the
+feature catalogue (the parameters a feature adds, for the features the driver declares), the
+driver class (which operations it implements, its static hardware profiles) and the JSON dump
+schemas (marshmallow) of the resources. So the document of ``;driver=mock`` lists what mock
+answers and nothing else: a collection or operation the driver lacks (a 412 there) is left out,
+and ``hwp_*`` overrides of ``POST /api/instances`` are bounded by the driver's profiles.
+
+marshmallow has no JSON Schema converter; :func:`resource_schema` maps each dump field by its
+class (``String`` -> string or null ...). Fields computed by a function have no declared type:
+those are typed from a short table of known shapes (links, addresses) and otherwise left open
+(``{}``, any JSON value) with a description, so the schemas never claim what a dump may not
+hold. ``tests/test_openapi.py`` validates the document against the OpenAPI 3.1 schema and real
+answers of the mock driver against the component schemas.
+
+:func:`describe_operation` is shared with the ``/api/docs`` pages (:mod:`.docs`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from marshmallow import Schema, fields
+
+from ..collections.base import Collection, Operation, Resource
+from ..drivers.base import Driver
+from ..hardware import HardwareProfile, HardwareProperty, format_value
+from .settings import API_VERSION
+
+if TYPE_CHECKING:
+    from .app import DeltacloudApp
+
+__all__ = ["ParamDoc", "build_openapi", "collection_path", "describe_operation", "resource_schema"]
+
+#: The original's standard operations (their OPTIONS routes are ``/api/<c>/<name>``).
+STANDARD_OPERATIONS = ("index", "show", "create", "destroy", "update")
+_PATH_PARAM = re.compile(r"{([^}:]+)(?::[^}]*)?}")
+_BODY_METHODS = ("POST", "PUT")
+
+
+# -- parameters ---------------------------------------------------------------------------------
+
+@dataclass
+class ParamDoc:
+    """One parameter of an operation as documented for a driver."""
+
+    name: str
+    type: str
+    required: bool
+    description: str
+    #: ``path``, ``query``, ``body`` (form field) or ``file`` (a multipart file part).
+    location: str
+    #: ``operation``, ``feature`` or ``hardware profile``.
+    source: str = "operation"
+    feature: str | None = None
+    values: tuple[str, ...] = ()
+    #: JSON Schema of the value (constraints from the driver included).
+    schema: dict[str, Any] = field(default_factory=dict)
+    #: Per hardware profile: ``(profile id, allowed values as text)``.
+    profiles: list[tuple[str, str]] = field(default_factory=list)
+
+
+def collection_path(collection: Collection) -> str:
+    """The URL template of a collection: ``/api/instances``, ``/api/buckets/{id}`` (blobs)."""
+    return f"/api/{collection.parent}/{{id}}" if collection.parent else f"/api/{collection.name}"
+
+
+def path_params(path: str) -> list[str]:
+    return _PATH_PARAM.findall(path)
+
+
+def _value_schema(type_name: str) -> dict[str, Any]:
+    if type_name == "array":
+        return {"type": "array", "items": {"type": "string"}}
+    if type_name == "hash":
+        return {"type": "object"}
+    if type_name in ("integer", "number", "boolean"):
+        return {"type": type_name}
+    return {"type": "string"}  # "string", and mis-declared types such as the original's "required"
+
+
+_CONSTRAINT_KEYWORDS = {"max_length": "maxLength", "min_length": "minLength", "pattern": "pattern",
+                        "maximum": "maximum", "minimum": "minimum"}
+
+
+def _numeric(value: object) -> float | int | str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    try:
+        number = float(str(value))
+    except ValueError:
+        return str(value)
+    return int(number) if number.is_integer() else number
+
+
+def _static_profiles(driver_cls: type[Driver] | None) -> list[HardwareProfile]:
+    return list(driver_cls.HARDWARE_PROFILES) if driver_cls is not None else []
+
+
+def _prop_text(prop: HardwareProperty) -> str:
+    """``7680 \u2013 15360 MB`` (an en dash), ``850, 1024 GB``, ``1740.8 MB (fixed)``."""
+    unit = f" {prop.unit}" if prop.unit and prop.unit not in ("label", "count") else ""
+    if prop.kind == "range":
+        return f"{format_value(prop.first)} \u2013 {format_value(prop.last)}{unit}"
+    if prop.kind == "enum":
+        return ", ".join(format_value(v) for v in prop.values) + unit
+    return f"{format_value(prop.value)}{unit} (fixed)"
+
+
+def describe_operation(app: DeltacloudApp, collection: Collection, op: Operation,
+                       driver_cls: type[Driver] | None) -> list[ParamDoc]:
+    """The parameters of ``op`` for ``driver_cls``: path, the operation's own, then those added by
+    the driver's features (all catalogue features when ``driver_cls`` is None), with the driver's
+    hardware-profile bounds on ``hwp_*`` overrides."""
+    full_path = collection_path(collection) + op.path
+    in_path = path_params(full_path)
+    body = op.http_method in _BODY_METHODS
+    docs: dict[str, ParamDoc] = {}
+    for name in in_path:
+        declared = next((p for p in op.params if p.name == name), None)
+        desc = declared.description if declared and declared.description else (
+            f"{collection.parent or collection.name} id".replace("_", " ").capitalize() if name == "id"
+            else name.replace("_", " ").capitalize())
+        docs[name] = ParamDoc(name, "string", True, desc, "path", schema={"type": "string"})
+    for p in op.params:
+        if p.name in docs:
+            continue
+        location = ("file" if op.accepts_uploads and p.type == "hash" else "body") if body else "query"
+        schema = _value_schema(p.type)
+        if p.values:
+            schema["enum"] = list(p.values)
+        docs[p.name] = ParamDoc(p.name, p.type if p.type in ("string", "array", "hash") else "string", p.required,
+                                p.description, location, values=p.values, schema=schema)
+    for feature in app.features.for_collection(collection.name):
+        if feature.operation != op.name:
+            continue
+        if driver_cls is not None and not driver_cls.has_feature(collection.name, feature.name):
+            continue
+        constraints = driver_cls.FEATURE_CONSTRAINTS.get((collection.name, feature.name), {}) if driver_cls else {}
+        for fp in feature.params:
+            existing = docs.get(fp.name)
+            if existing is not None:
+                existing.feature = existing.feature or feature.name
+                continue
+            schema = _value_schema(fp.type)
+            for key, value in constraints.items():
+                keyword = _CONSTRAINT_KEYWORDS.get(key)
+                schema[keyword or f"x-{key}"] = _numeric(value) if keyword and keyword != "pattern" else value
+            desc = fp.description or feature.description
+            docs[fp.name] = ParamDoc(fp.name, fp.type, False, desc, "body" if body else "query", source="feature",
+                                     feature=feature.name, schema=schema)
+    profiles = _static_profiles(driver_cls)
+    for doc in docs.values():
+        if doc.name == "hwp_id" and profiles:
+            doc.schema["enum"] = [p.id for p in profiles]
+            doc.values = tuple(p.id for p in profiles)
+            doc.profiles = [(p.id, ", ".join(f"{x.name} {_prop_text(x)}" for x in p.properties) or "no properties")
+                            for p in profiles]
+        elif doc.name.startswith("hwp_") and profiles:
+            prop_name = doc.name[4:]
+            rows = [(p.id, _prop_text(prop)) for p in profiles if (prop := p.property(prop_name)) is not None]
+            if rows:
+                doc.source = "hardware profile"
+                doc.profiles = rows
+                numeric = all(isinstance(_numeric(v), (int, float)) for p in profiles
+                              if (prop := p.property(prop_name)) is not None
+                              for v in (prop.first, prop.last, *prop.values, prop.value) if v is not None)
+                doc.schema = {"type": "number"} if numeric else {"type": "string"}
+    return list(docs.values())
+
+
+def _profile_branches(params: Sequence[ParamDoc], profiles: Sequence[HardwareProfile]) -> list[dict[str, Any]]:
+    """``anyOf`` branches: no profile (and no override), or one per profile with its bounds."""
+    overrides = [d.name for d in params if d.name.startswith("hwp_") and d.name != "hwp_id" and d.profiles]
+    branches: list[dict[str, Any]] = [{"not": {"anyOf": [{"required": [n]} for n in ["hwp_id", *overrides]]}}]
+    for profile in profiles:
+        props: dict[str, Any] = {"hwp_id": {"const": profile.id}}
+        for name in overrides:
+            prop = profile.property(name[4:])
+            if prop is None:
+                props[name] = False  # the profile has no such property: no override
+            elif prop.kind == "range":
+                props[name] = {"minimum": _numeric(prop.first), "maximum": _numeric(prop.last)}
+            elif prop.kind == "enum":
+                props[name] = {"enum": [_numeric(v) for v in prop.values]}
+            else:
+                props[name] = {"const": _numeric(prop.value)}
+        branches.append({"title": f"Hardware profile {profile.id}", "properties": props, "required": ["hwp_id"]})
+    return branches
+
+
+# -- resource schemas ---------------------------------------------------------------------------
+
+_LINK = {"type": "object", "properties": {"id": {"type": "string"}, "href": {"type": "string", "format": "uri"},
+                                          "rel": {"type": "string"}}, "required": ["href"]}
+_ACTION = {"type": "object", "properties": {"href": {"type": "string", "format": "uri"}, "rel": {"type": "string"},
+                                            "method": {"type": "string"}}, "required": ["href", "rel"]}
+_ADDRESS = {"type": "object", "properties": {"address": {"type": "string"}, "type": {"type": "string"},
+                                             "port": {"type": ["integer", "string"]}}, "required": ["address"]}
+_NULLABLE_LINK = {"anyOf": [_LINK, {"type": "null"}]}
+
+#: Shapes of computed fields whose dump functions are known (resource, field) -> JSON Schema.
+KNOWN_FIELDS: dict[tuple[str, str], dict[str, Any]] = {
+    ("instance", "actions"): {"type": "array", "items": _ACTION},
+    ("instance", "image"): _NULLABLE_LINK,
+    ("instance", "realm"): _NULLABLE_LINK,
+    ("instance", "public_addresses"): {"type": "array", "items": _ADDRESS},
+    ("instance", "private_addresses"): {"type": "array", "items": _ADDRESS},
+    ("instance", "hardware_profile"): {"anyOf": [{**_LINK, "properties": {
+        **_LINK["properties"], "properties": {"type": "object", "description": "Overridden property values"}}},
+        {"type": "null"}]},
+    ("instance", "storage_volumes"): {"type": "array", "items": _LINK},
+    ("instance", "firewalls"): {"type": "array", "items": _LINK},
+    ("instance", "create_image"): {"type": "boolean"},
+    ("instance", "authentication_type"): {"type": "string"},
+    ("instance", "authentication"): {"type": "object"},
+    ("image", "hardware_profiles"): {"type": "array", "items": _LINK},
+    ("hardware_profile", "properties"): {"type": "object", "additionalProperties": {"type": "string"},
+                                         "description": "Default value of each property"},
+    ("realm", "limit"): {"type": ["string", "integer"]},
+    ("storage_volume", "actions"): {"type": "array", "items": _ACTION},
+    ("storage_volume", "realm"): {**_LINK, "properties": {**_LINK["properties"], "id": {"type": ["string", "null"]}}},
+    ("storage_volume", "instance"): {"anyOf": [_LINK, {"type": "object", "maxProperties": 0}]},
+    ("storage_snapshot", "storage_volume"): _NULLABLE_LINK,
+    ("bucket", "blob_list"): {"type": "array", "items": _LINK},
+    ("blob", "bucket"): _LINK,
+    ("blob", "user_metadata"): {"anyOf": [{"type": "object", "additionalProperties": {"type": "string"}},
+                                          {"const": ""}]},
+    ("address", "associated"): {"type": "boolean"},
+    ("address", "instance_id"): {"type": ["string", "null"]},
+    ("network", "address_blocks"): {"type": "array", "items": {"type": "string"}},
+    ("network", "subnets"): {"type": "array", "items": _LINK},
+    ("subnet", "network"): _NULLABLE_LINK,
+    ("network_interface", "network"): _NULLABLE_LINK,
+    ("network_interface", "instance"): _NULLABLE_LINK,
+    ("load_balancer", "realms"): {"type": "array", "items": _LINK},
+    ("load_balancer", "public_addresses"): {"type": "array", "items": {"type": "string"}},
+    ("firewall", "rules"): {"type": "array", "items": {"type": "object"}},
+    ("metric", "properties"): {"type": "array", "items": {"type": "object", "properties": {
+        "name": {"type": "string"}, "values": {"type": ["array", "null"], "items": {"type": "object"}}}}},
+}
+
+#: Resources whose JSON dump is not a marshmallow schema: their shapes, by hand.
+HAND_SCHEMAS: dict[str, dict[str, Any]] = {
+    "api": {"type": "object", "properties": {
+        "version": {"type": "string"}, "driver": {"type": "string"}, "provider": {"type": "string"},
+        "links": {"type": "array", "items": {"type": "object", "properties": {
+            "rel": {"type": "string"}, "href": {"type": "string", "format": "uri"},
+            "features": {"type": "array", "items": {"type": "array"}}}, "required": ["rel", "href"]}}},
+        "required": ["version", "driver", "links"]},
+    "instance_states": {"type": "array", "items": {"type": "object", "properties": {
+        "name": {"type": "string"}, "transitions": {"type": "array", "items": {"type": "object", "properties": {
+            "to": {"type": "string"}, "action": {"type": "string"}, "auto": {"type": "string"}}}}},
+        "required": ["name", "transitions"]}},
+    "driver_list": {"type": "object", "description": "Driver configuration by driver id",
+                    "additionalProperties": {"type": "object"}},
+    "driver": {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}},
+               "required": ["id"]},
+}
+
+_FIELD_TYPES: tuple[tuple[type[fields.Field], dict[str, Any]], ...] = (
+    (fields.Boolean, {"type": ["boolean", "null"]}),
+    (fields.Integer, {"type": ["integer", "null"]}),
+    (fields.Float, {"type": ["number", "null"]}),
+    (fields.Decimal, {"type": ["number", "null"]}),
+    (fields.DateTime, {"type": ["string", "null"], "format": "date-time"}),
+    (fields.String, {"type": ["string", "null"]}),
+    (fields.List, {"type": ["array", "null"]}),
+    (fields.Dict, {"type": ["object", "null"]}),
+)
+
+
+def component_name(resource: str) -> str:
+    """``hardware_profile`` -> ``HardwareProfile``."""
+    return "".join(part.title() for part in resource.split("_"))
+
+
+def _field_schema(resource: str, name: str, fld: fields.Field) -> dict[str, Any]:
+    known = KNOWN_FIELDS.get((resource, name))
+    if known is not None:
+        return dict(known)
+    if name == "id" and isinstance(fld, fields.String):
+        return {"type": "string"}
+    if name == "href":
+        return {"type": "string", "format": "uri"}
+    for cls, schema in _FIELD_TYPES:
+        if isinstance(fld, cls):
+            return dict(schema)
+    return {"description": "Computed by the server (any JSON value)."}
+
+
+def resource_schema(resource: Resource) -> dict[str, Any]:
+    """JSON Schema of one resource's JSON dump."""
+    if resource.name in HAND_SCHEMAS:
+        return dict(HAND_SCHEMAS[resource.name])
+    schema = resource.schemas.get("json")
+    if not isinstance(schema, Schema):
+        return {"description": f"A {resource.name.replace('_', ' ')} (shape not declared)."}
+    props: dict[str, Any] = {}
+    for name, fld in schema.dump_fields.items():
+        key = fld.data_key or name
+        props[key] = _field_schema(resource.name, key, fld)
+    required = [k for k in ("id", "href") if k in props]
+    out: dict[str, Any] = {"type": "object", "properties": props}
+    if required:
+        out["required"] = required
+    return out
+
+
+# -- responses ----------------------------------------------------------------------------------
+
+def _ref(resource: str) -> dict[str, Any]:
+    return {"$ref": f"#/components/schemas/{component_name(resource)}"}
+
+
+def _wrapped(key: str, resource: str) -> dict[str, Any]:
+    return {"type": "object", "properties": {key: _ref(resource)}, "required": [key]}
+
+
+def _listed(key: str, resource: str) -> dict[str, Any]:
+    return {"type": "object", "properties": {key: {"type": "array", "items": _ref(resource)}}, "required": [key]}
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status: str
+    description: str
+    #: JSON Schema of the JSON body, None for a body-less answer.
+    json: dict[str, Any] | None = None
+    #: Media type of a raw body (blob content) instead of the three document formats.
+    raw: str | None = None
+    location: bool = False
+
+
+def _answer(app: DeltacloudApp, collection: Collection, op: Operation) -> _Answer:
+    """What a successful call answers (the handlers' outcomes, per operation)."""
+    res = collection.resources[0] if collection.resources else None
+    name = res.name if res else collection.singular
+    tag = res.tag if res else name
+    plural = res.plural if res else collection.name
+    key = (collection.name, op.name)
+    special: dict[tuple[str, str], _Answer] = {
+        ("drivers", "index"): _Answer("200", "The installed drivers", {"$ref": "#/components/schemas/DriverList"}),
+        ("drivers", "show"): _Answer("200", "One driver", _wrapped("driver", "driver")),
+        ("instance_states", "index"): _Answer("200", "The driver's instance state machine",
+                                             _ref("instance_states")),
+        ("instances", "create"): _Answer("201", "The new instance (several with instance_count)", {"anyOf": [
+            _wrapped("instance", "instance"), _listed("instances", "instance")]}, location=True),
+        ("instances", "run"): _Answer("200", "The command's output", _wrapped("instance", "run_result")),
+        ("instances", "destroy"): _Answer("204", "Destroyed (an HTML client is redirected to the list)"),
+        ("addresses", "associate"): _Answer("202", "Association requested"),
+        ("addresses", "disassociate"): _Answer("202", "Disassociation requested"),
+        ("firewalls", "rules"): _Answer("201", "The firewall with its new rule", _wrapped("firewall", "firewall")),
+        ("load_balancers", "register"): _Answer("200", "The load balancer", _wrapped("load_balancer",
+                                                                                       "load_balancer")),
+        ("load_balancers", "unregister"): _Answer("200", "The load balancer", _wrapped("load_balancer",
+                                                                                         "load_balancer")),
+        ("blobs", "stream"): _Answer("200", "The stored blob", _wrapped("blob", "blob")),
+        ("blobs", "stream_alias"): _Answer("200", "The stored blob", _wrapped("blob", "blob")),
+        ("blobs", "content"): _Answer("200", "The blob's content, streamed", raw="application/octet-stream"),
+        ("blobs", "head"): _Answer("204", "The blob's metadata, as X-Deltacloud-Blobmeta-* headers"),
+        ("blobs", "metadata"): _Answer("204", "The blob's metadata, as X-Deltacloud-Blobmeta-* headers"),
+        ("blobs", "update"): _Answer("204", "Metadata replaced"),
+    }
+    if key in special:
+        return special[key]
+    if op.name == "index":
+        return _Answer("200", f"The {collection.name.replace('_', ' ')}", _listed(plural, name))
+    if op.name == "show":
+        return _Answer("200", f"One {name.replace('_', ' ')}", _wrapped(tag, name))
+    if op.name == "create":
+        return _Answer("201", f"The new {name.replace('_', ' ')}", _wrapped(tag, name), location=True)
+    if op.http_method == "DELETE":
+        return _Answer("204", "Deleted (an HTML client is redirected)")
+    if collection.name == "instances":  # reboot, start, stop
+        return _Answer("202", "The instance after the action (not wrapped)", _ref("instance"))
+    return _Answer("202", f"The {name.replace('_', ' ')} after the action", _wrapped(tag, name))
+
+
+_ERRORS = {
+    "400": "A required parameter is missing or a value is invalid",
+    "401": "Credentials are missing or wrong (HTTP Basic)",
+    "404": "No such object",
+    "405": "The action is not allowed in the object's current state",
+    "406": "None of the accepted formats is available",
+    "412": "The driver does not support this operation (Expect names the capability)",
+    "500": "The cloud or the driver failed",
+}
+
+
+def _error_responses(op: Operation) -> dict[str, Any]:
+    codes = ["401", "404", "500"] if op.member else ["401", "500"]
+    if op.required_params or op.http_method in _BODY_METHODS:
+        codes.insert(0, "400")
+    if op.name in ("start", "stop", "reboot", "destroy") and op.member:
+        codes.insert(-1, "405")
+    return {c: {"$ref": f"#/components/responses/E{c}"} for c in sorted(codes)}
+
+
+def _document_content(answer: _Answer, formats: Iterable[str]) -> dict[str, Any]:
+    content: dict[str, Any] = {}
+    if answer.raw:
+        return {answer.raw: {"schema": {"type": "string", "contentMediaType": answer.raw}}}
+    if answer.json is None:
+        return content
+    if "json" in formats:
+        content["application/json"] = {"schema": answer.json}
+    if "xml" in formats:
+        content["application/xml"] = {"schema": {"type": "string", "description": "The XML form (FORMATS.md)"}}
+    if "html" in formats:
+        content["text/html"] = {"schema": {"type": "string", "description": "A browsable page"}}
+    return content
+
+
+# -- the document -------------------------------------------------------------------------------
+
+def _format_param(formats: Iterable[str]) -> dict[str, Any]:
+    return {"name": "format", "in": "query", "required": False,
+            "description": "Chooses the answer's format instead of the Accept header.",
+            "schema": {"type": "string", "enum": sorted(formats)}}
+
+
+def _operation_object(app: DeltacloudApp, collection: Collection, op: Operation,
+                      driver_cls: type[Driver]) -> dict[str, Any]:
+    docs = describe_operation(app, collection, op, driver_cls)
+    parameters: list[dict[str, Any]] = []
+    for d in docs:
+        if d.location in ("path", "query"):
+            item: dict[str, Any] = {"name": d.name, "in": d.location, "required": d.required or d.location == "path",
+                                    "schema": d.schema}
+            if d.description:
+                item["description"] = d.description
+            if d.feature:
+                item["x-deltacloud-feature"] = d.feature
+            parameters.append(item)
+    parameters.append(_format_param(op.formats))
+    obj: dict[str, Any] = {
+        "operationId": f"{collection.name}_{op.name}",
+        "tags": [collection.parent or collection.name],
+        "summary": op.description or f"{op.name} {collection.name}",
+        "parameters": parameters,
+    }
+    features = sorted({d.feature for d in docs if d.feature})
+    if features:
+        obj["x-deltacloud-features"] = features
+    if op.capability:
+        obj["x-deltacloud-capability"] = op.capability
+    body = [d for d in docs if d.location in ("body", "file")]
+    if op.streams_body:
+        obj["requestBody"] = {"required": True, "description": "The blob's content, streamed",
+                              "content": {"application/octet-stream": {"schema": {
+                                  "type": "string", "contentMediaType": "application/octet-stream"}}}}
+    elif op.http_method in _BODY_METHODS:
+        props: dict[str, Any] = {}
+        for d in body:
+            schema = dict(d.schema)
+            if d.location == "file":
+                schema = {"type": "string", "contentMediaType": "application/octet-stream"}
+            if d.description:
+                schema["description"] = d.description
+            if d.feature:
+                schema["x-deltacloud-feature"] = d.feature
+            props[d.name] = schema
+        form: dict[str, Any] = {"type": "object", "properties": props}
+        required = [d.name for d in body if d.required]
+        if required:
+            form["required"] = required
+        profiles = _static_profiles(driver_cls)
+        if any(d.profiles and d.name.startswith("hwp_") and d.name != "hwp_id" for d in body) and profiles:
+            form["anyOf"] = _profile_branches(body, profiles)
+        media = ["multipart/form-data"] if op.accepts_uploads else ["application/x-www-form-urlencoded",
+                                                                    "multipart/form-data"]
+        obj["requestBody"] = {"required": bool(required), "content": {m: {"schema": form} for m in media}}
+    answer = _answer(app, collection, op)
+    response: dict[str, Any] = {"description": answer.description}
+    content = _document_content(answer, op.formats)
+    if content:
+        response["content"] = content
+    if answer.location:
+        response["headers"] = {"Location": {"description": "URL of the new object",
+                                            "schema": {"type": "string", "format": "uri"}}}
+    obj["responses"] = {answer.status: response, **_error_responses(op)}
+    if op.driverless:
+        obj["security"] = []
+    return obj
+
+
+def _form_object(collection: Collection, form: Operation) -> dict[str, Any]:
+    params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+              for n in path_params(collection_path(collection) + form.path)]
+    params += [{"name": p.name, "in": "query", "required": False, "schema": {"type": "string"},
+                **({"description": p.description} if p.description else {})}
+               for p in form.params if p.name not in path_params(collection_path(collection) + form.path)]
+    return {"operationId": f"{collection.name}_form_{form.name}", "tags": [collection.parent or collection.name],
+            "summary": form.description or f"HTML form: {form.name}",
+            "description": "An HTML-only page of the browsable interface (406 for other formats).",
+            "parameters": params,
+            "responses": {"200": {"description": "The form", "content": {"text/html": {"schema": {"type": "string"}}}},
+                          "406": {"$ref": "#/components/responses/E406"}}}
+
+
+def _options_object(op_id: str, tag: str, summary: str, path: str) -> dict[str, Any]:
+    obj: dict[str, Any] = {"operationId": op_id, "tags": [tag], "summary": summary, "security": [],
+                           "responses": {"200": {"description": "Empty; the answer is the Allow header", "headers": {
+                               "Allow": {"schema": {"type": "string"}}}}}}
+    names = path_params(path)
+    if names:
+        obj["parameters"] = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+                             for n in names]
+    return obj
+
+
+def _head_object(op_id: str, tag: str, path: str) -> dict[str, Any]:
+    obj = _options_object(op_id, tag, "Empty 200 (HEAD on a non-GET route, as the original answered)", path)
+    obj["responses"] = {"200": {"description": "Empty"}}
+    return obj
+
+
+def _plain_get(op_id: str, tag: str, summary: str, media: dict[str, Any], security: bool = False,
+               parameters: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    obj: dict[str, Any] = {"operationId": op_id, "tags": [tag], "summary": summary,
+                           "responses": {"200": {"description": summary, "content": media}}}
+    if parameters:
+        obj["parameters"] = parameters
+    if not security:
+        obj["security"] = []
+    return obj
+
+
+def _add(paths: dict[str, Any], path: str, method: str, obj: dict[str, Any]) -> None:
+    item = paths.setdefault(path, {})
+    if method in item:
+        return  # first declaration wins, as in the router
+    item[method] = obj
+
+
+def supported_operations(collection: Collection, driver_cls: type[Driver], registry: Any) -> list[Operation]:
+    """The operations of ``collection`` that ``driver_cls`` answers (not with 412)."""
+    if collection.parent is not None:
+        parent = registry.get(collection.parent)
+        if parent is None or not parent.supported_by(driver_cls):
+            return []
+    elif not collection.supported_by(driver_cls):
+        return []
+    return [op for op in collection.operations if op.supported_by(driver_cls)]
+
+
+def build_openapi(app: DeltacloudApp, driver_cls: type[Driver], *, server_url: str, driver_name: str,
+                  provider: str | None = None) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of the API as ``driver_cls`` offers it, served at ``server_url``."""
+    paths: dict[str, Any] = {}
+    tags: list[dict[str, Any]] = [{"name": "api", "description": "Entry point, documentation and this description"}]
+    used_resources: dict[str, Resource] = {}
+    html = {"text/html": {"schema": {"type": "string"}}}
+    _add(paths, "/api", "get", {
+        "operationId": "api_entry_point", "tags": ["api"], "security": [],
+        "summary": "The entry point: API version, driver, provider and the collections it supports",
+        "parameters": [{"name": "force_auth", "in": "query", "required": False, "allowEmptyValue": True,
+                        "description": "Check the credentials (401 when wrong)", "schema": {"type": "string"}},
+                       _format_param(("xml", "json", "html"))],
+        "responses": {"200": {"description": "The entry point", "content": {
+            "application/json": {"schema": _wrapped("api", "api")},
+            "application/xml": {"schema": {"type": "string"}}, **html}},
+            "401": {"$ref": "#/components/responses/E401"}}})
+    used_resources["api"] = app.resources["api"]
+    _add(paths, "/api", "post", {
+        "operationId": "api_switch", "tags": ["api"], "security": [],
+        "summary": "Switch driver or provider (the HTML switcher): 301 to the matrix URL",
+        "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": {
+            "type": "object", "properties": {"driver": {"type": "string"}, "provider": {"type": "string"}}}}}},
+        "responses": {"301": {"description": "Redirect to /api;driver=...;provider=...",
+                              "headers": {"Location": {"schema": {"type": "string"}}}}}})
+    _add(paths, "/api", "options", _options_object("api_options", "api",
+                                                   "The supported collections, in the Allow header", "/api"))
+    for method, obj in list(paths["/api"].items()):  # /api/ answers like /api
+        _add(paths, "/api/", method, {**obj, "operationId": f"{obj['operationId']}_slash",
+                                      "summary": f"{obj['summary']} (trailing slash)"})
+    for path, op_id, summary in DOC_ROUTES:
+        params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in path_params(path)]
+        params.append(_format_param(("html", "xml", "json")))
+        _add(paths, path, "get", _plain_get(op_id, "api", summary, {
+            **html, "application/json": {"schema": {"type": "object"}},
+            "application/xml": {"schema": {"type": "string"}}}, parameters=params))
+    _add(paths, "/api/openapi.json", "get", _plain_get(
+        "api_openapi", "api", "This document (OpenAPI 3.1) for the request's driver",
+        {"application/json": {"schema": {"type": "object"}}}))
+    _add(paths, "/api/openapi", "get", _plain_get("api_openapi_page", "api",
+                                                  "This document as a browsable page", html))
+    _add(paths, "/", "get", _plain_get("root_index", "server", "The server's front page", html))
+    _add(paths, "/robots.txt", "get", _plain_get("robots_txt", "server", "Robots exclusion: everything",
+                                                 {"text/plain": {"schema": {"type": "string"}}}))
+    tags.append({"name": "server", "description": "Routes outside the API"})
+
+    registry = app.collections
+    ordered = sorted(registry, key=lambda c: c.parent is not None)
+    for collection in ordered:
+        ops = supported_operations(collection, driver_cls, registry)
+        if not ops:
+            continue
+        base = collection_path(collection)
+        tag = collection.parent or collection.name
+        if not collection.parent:
+            features = [f.name for f in app.features.for_collection(collection.name)
+                        if driver_cls.has_feature(collection.name, f.name)]
+            tag_obj: dict[str, Any] = {"name": tag, "description": collection.description}
+            if features:
+                tag_obj["x-deltacloud-features"] = features
+            tags.append(tag_obj)
+        for res in collection.resources:
+            used_resources.setdefault(res.name, res)
+        for form in collection.forms:
+            _add(paths, base + form.path, "get", _form_object(collection, form))
+        get_paths = {op.path for op in collection.operations if op.http_method == "GET"}
+        for op in sorted(ops, key=lambda o: o.http_method != "HEAD"):
+            _add(paths, base + op.path, op.http_method.lower(), _operation_object(app, collection, op, driver_cls))
+            if op.http_method != "GET" and op.path not in get_paths and op.path != "":
+                _add(paths, base + op.path, "head", _head_object(f"{collection.name}_{op.name}_head", tag,
+                                                                 base + op.path))
+        _add(paths, base, "options", _options_object(
+            f"{collection.name}_options", tag, f"The HTTP methods of {collection.name}, in the Allow header", base))
+        for op in ops:
+            if op.name in STANDARD_OPERATIONS:
+                path = f"{base}/{op.name}"
+            elif op.member:
+                path = base + op.path
+            else:
+                continue
+            _add(paths, path, "options", _options_object(
+                f"{collection.name}_{op.name}_options", tag,
+                f"The parameters of {op.name}, as name:type:required|optional in the Allow header", path))
+
+    schemas = {component_name(name): resource_schema(res) for name, res in sorted(used_resources.items())}
+    schemas["Error"] = {"type": "object", "properties": {
+        "code": {"type": "integer"}, "message": {"type": "string"}, "error": {"type": "string"},
+        "backend_code": {"type": ["string", "integer"]}}, "required": ["code", "message"]}
+    responses = {
+        f"E{code}": {"description": text, "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/Error"}},
+            "application/xml": {"schema": {"type": "string"}}, "text/html": {"schema": {"type": "string"}}}}
+        for code, text in _ERRORS.items()}
+    responses["E406"] = {"description": _ERRORS["406"]}
+    responses["E412"] = {"description": _ERRORS["412"], "headers": {"Expect": {"schema": {"type": "string"}}}}
+    responses["E400"]["content"]["text/html"] = {"schema": {
+        "type": "string", "description": "A missing required parameter is a plain text answer"}}
+
+    description = (
+        f"The Deltacloud API {API_VERSION} as driver **{driver_name}**"
+        f"{f' (provider {provider})' if provider else ''} offers it: only the collections and operations "
+        f"this driver supports, the parameters its features add, and hardware-profile bounds on the "
+        f"instance-create overrides. Select another driver with the matrix parameter "
+        f"(`/api;driver=NAME/openapi.json`) or the `X-Deltacloud-Driver` header. Every GET route also "
+        f"answers HEAD. Answers come as XML, JSON or HTML (Accept header or `?format=`).")
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Deltacloud API", "version": API_VERSION, "description": description,
+                 "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
+                 "x-deltacloud-driver": driver_name, **({"x-deltacloud-provider": provider} if provider else {})},
+        "servers": [{"url": server_url}],
+        "security": [{"basicAuth": []}],
+        "tags": tags,
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "responses": responses,
+            "securitySchemes": {"basicAuth": {"type": "http", "scheme": "basic",
+                                              "description": "The cloud's credentials, as the driver needs them"}},
+        },
+    }
+
+
+#: The ``/api/docs`` routes (served by :mod:`.docs`): path, operationId, summary.
+DOC_ROUTES: tuple[tuple[str, str, str], ...] = (
+    ("/api/docs", "api_docs", "Documentation: the collections"),
+    ("/api/docs/{collection}", "api_docs_collection", "Documentation of a collection"),
+    ("/api/docs/{collection}/{operation}", "api_docs_operation", "Documentation of an operation"),
+)
