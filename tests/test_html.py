@@ -26,7 +26,8 @@ class Page(HTMLParser):
         self.problems: list[str] = []
         self.links: list[str] = []
         self.images: list[str] = []
-        self.scripts = 0
+        self.scripts: list[str] = []
+        self._disabled = 0  # depth inside <fieldset disabled>: its controls are neither shown nor sent
         self.forms: list[dict] = []
         self._form: dict | None = None
         self._select: dict | None = None
@@ -42,12 +43,16 @@ class Page(HTMLParser):
         a = {k: (v if v is not None else "") for k, v in attrs}
         if tag not in VOID:
             self.stack.append(tag)
+        if tag == "fieldset" and ("disabled" in a or self._disabled):
+            self._disabled += 1
+        if self._disabled and tag in ("input", "select", "option", "textarea"):
+            return
         if tag == "a" and "href" in a:
             self.links.append(a["href"])
         elif tag == "img":
             self.images.append(a.get("src", ""))
         elif tag == "script":
-            self.scripts += 1
+            self.scripts.append(a.get("src", ""))
         elif tag == "form":
             self._form = {"action": a.get("action", ""), "method": a.get("method", "get").lower(), "fields": [],
                           "controls": []}
@@ -75,6 +80,8 @@ class Page(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in VOID:
             return
+        if tag == "fieldset" and self._disabled:
+            self._disabled -= 1
         if not self.stack or self.stack[-1] != tag:
             self.problems.append(f"</{tag}> closes {self.stack[-1:]}")
         else:
@@ -154,7 +161,9 @@ def test_page_renders(client, path):
     assert response.status_code == 200, response.text
     assert response.text.startswith("<!DOCTYPE html>")
     parsed = page(response)
-    assert parsed.scripts == 0
+    # Plain HTML: the only script is the server's own small, deferred progressive-enhancement file.
+    assert parsed.scripts == [f"{BASE_URL}/stylesheets/deltacloud.js"]
+    assert re.search(r'<script src="[^"]+/deltacloud\.js" defer></script>', response.text)
     # No asset from elsewhere: every link to a stylesheet or image is on this server.
     for ref in re.findall(r'(?:src|href)="(https?://[^"]+)"', response.text):
         assert ref.startswith(BASE_URL), ref
@@ -168,6 +177,24 @@ def test_stylesheet_is_served(client):
     assert response.headers["content-type"].startswith("text/css")
     assert ".state" in response.text
     assert "http" not in response.text  # no asset from the internet
+
+
+def test_script_is_served_and_optional(client):
+    response = client.get("/stylesheets/deltacloud.js")
+    assert response.status_code == 200
+    assert "javascript" in response.headers["content-type"]
+    assert "http" not in response.text  # loads nothing from anywhere
+
+
+def test_profile_blocks_for_every_adjustable_profile(client):
+    """Every adjustable profile has its (disabled, hidden) block, so a script can show the chosen one
+    without a reload; only the chosen profile's block is enabled and sent."""
+    response = get(client, "/api/instances/new?image_id=img1&hwp_id=m1-large")
+    assert ('<fieldset class="hwp-options" id="hwp-options-m1-xlarge" data-profile="m1-xlarge" hidden disabled>'
+            in response.text)
+    assert '<fieldset class="hwp-options" id="hwp-options-m1-large" data-profile="m1-large">' in response.text
+    form = page(response).form(f"{API}/instances")
+    assert [n for n, _ in form["fields"] if n == "hwp_memory"] == ["hwp_memory"]
 
 
 @pytest.mark.parametrize("path", ["/api/instances/new", "/api/instances/new?image_id=img1", "/api/keys/new",
@@ -337,7 +364,8 @@ def test_new_instance_form_profile_options(client):
     form = parsed.form(f"{API}/instances")
     assert dict(form["fields"])["hwp_id"] == "m1-large"
     memory = parsed.control(form, "hwp_memory")
-    assert (memory["type"], memory["min"], memory["max"]) == ("number", "7680", "15360")
+    # A slider bounded by the profile's range, at the profile's default.
+    assert (memory["type"], memory["min"], memory["max"], memory["value"]) == ("range", "7680", "15360", "10240")
     cpu = parsed.control(form, "hwp_cpu")
     assert (cpu["min"], cpu["max"]) == ("1", "6")
     storage = parsed.control(form, "hwp_storage")
