@@ -159,3 +159,15 @@ def test_unknown_driver_still_documents(anon):
 def test_head_and_docs_not_shadowed(anon):
     assert anon.head("/api/docs").status_code == 200
     assert anon.head("/api/docs").content == b""
+
+
+def test_a_plugin_template_overrides_the_docs_page(anon, app):
+    from jinja2 import DictLoader
+
+    app.renderers["html"].add_loader(DictLoader({
+        "docs.html": '{% extends "layout.html" %}{% block content %}<h1>Our docs</h1>'
+                     '{% for c in docs.collections %}<p>{{ c.name }}</p>{% endfor %}{% endblock %}'}))
+    response = anon.get("/api/docs")
+    assert "<h1>Our docs</h1>" in response.text
+    assert "<p>instances</p>" in response.text
+    assert "deltacloud.css" in response.text  # the core's layout around it

@@ -474,7 +474,8 @@ def _operation_object(app: DeltacloudApp, collection: Collection, op: Operation,
             form["anyOf"] = _profile_branches(body, profiles)
         media = ["multipart/form-data"] if op.accepts_uploads else ["application/x-www-form-urlencoded",
                                                                     "multipart/form-data"]
-        obj["requestBody"] = {"required": bool(required), "content": {m: {"schema": form} for m in media}}
+        if props:  # actions (stop, reboot ...) take no body
+            obj["requestBody"] = {"required": bool(required), "content": {m: {"schema": form} for m in media}}
     answer = _answer(app, collection, op)
     response: dict[str, Any] = {"description": answer.description}
     content = _document_content(answer, op.formats)

@@ -194,10 +194,12 @@ def test_browse_launch_stop_upload_download(server, browser_page, tmp_path):
     expect(page.locator("h1")).to_contain_text("create")
     shot("docs-operation")
     page.goto(f"{server}/api/openapi")
-    page.fill("#op-filter", "stop")
-    expect(page.locator("#op-instances_stop")).to_be_visible()
-    expect(page.locator("#op-instances_create")).to_be_hidden()
-    page.locator("#op-instances_stop > summary").click()
+    page.fill("#op-filter", "post new instance")
+    expect(page.locator("#op-instances_create")).to_be_visible()
+    expect(page.locator("#op-instances_stop")).to_be_hidden()
+    expect(page.locator("#tag-keys")).to_be_hidden()
+    page.locator("#op-instances_create > summary").click()
+    expect(page.locator("#op-instances_create")).to_contain_text("Hardware profile m1-large")
     shot("openapi")
 
     assert not errors, errors

@@ -41,6 +41,11 @@
         var text = item.textContent.toLowerCase();
         item.hidden = !words.every(function (w) { return text.indexOf(w) !== -1; });
       });
+      /* A section whose items are all hidden is hidden too. */
+      document.querySelectorAll("section[data-filter-group]").forEach(function (section) {
+        var shown = section.querySelectorAll(input.getAttribute("data-filter") + ":not([hidden])");
+        section.hidden = words.length > 0 && shown.length === 0;
+      });
     });
   }
 
