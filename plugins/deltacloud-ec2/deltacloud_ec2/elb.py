@@ -75,14 +75,19 @@ class LoadBalancersMixin(AwsDriverBase):
         return balancer
 
     def destroy_load_balancer(self, id: str) -> None:
-        if self.get_load_balancer(id) is None:  # ELB deletes unknown names silently: 404 first
-            raise ObjectNotFound(f"Load balancer '{id}' does not exist")
+        self._require(id)  # ELB deletes unknown names silently: 404 first
         self.elb.delete_load_balancer(LoadBalancerName=id)
 
+    def _require(self, id: str) -> None:
+        if not self.list_load_balancers(id=id):
+            raise ObjectNotFound(f"Load balancer '{id}' does not exist", backend_code="LoadBalancerNotFound")
+
     def register_instance(self, id: str, *, instance_id: str) -> LoadBalancer | None:
+        self._require(id)
         self.elb.register_instances_with_load_balancer(LoadBalancerName=id, Instances=[{"InstanceId": instance_id}])
         return self.get_load_balancer(id)
 
     def unregister_instance(self, id: str, *, instance_id: str) -> LoadBalancer | None:
+        self._require(id)
         self.elb.deregister_instances_from_load_balancer(LoadBalancerName=id, Instances=[{"InstanceId": instance_id}])
         return self.get_load_balancer(id)

@@ -19,7 +19,7 @@ refusals and quotas (``UnauthorizedOperation``, ``BucketNotEmpty``,    403 Forbi
 bad parameters (``InvalidParameterValue``, other ``Invalid*`` ...)     400 ValidationError
 ``NotImplemented``                                                     501 NotSupportedError
 AWS server errors (``InternalError`` ...), anything else               502 ProviderError
-endpoint unreachable (connection refused, DNS, TLS)                    502 ProviderError
+endpoint unreachable (connection refused, DNS, TLS), unreadable answer  502 ProviderError
 connect or read timeout                                                504 ProviderTimeout
 =====================================================================  ======================
 
@@ -34,6 +34,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from botocore import exceptions as bx
+from botocore.parsers import ResponseParserError
 
 from deltacloud_core import (
     AuthenticationFailure,
@@ -177,6 +178,8 @@ def translate(exc: BaseException) -> DeltacloudError | None:
     if isinstance(exc, bx.EndpointConnectionError | bx.ConnectionClosedError | bx.HTTPClientError
                   | bx.SSLError | bx.ProxyConnectionError):
         return ProviderError(f"The cloud could not be reached: {exc}", backend_code=name)
+    if isinstance(exc, ResponseParserError):
+        return ProviderError(f"The cloud answered something that is not an AWS response: {exc}", backend_code=name)
     if isinstance(exc, bx.BotoCoreError):
         return ProviderError(str(exc), backend_code=name)
     return None

@@ -1,0 +1,87 @@
+"""The test session's AWS: moto's standalone server on a free loopback port, reset before each test.
+
+The server starts once per session (``moto_server`` as a child process) and stops at the end.
+For the whole session ``AWS_ENDPOINT_URL`` points at it, so every driver call, from any test,
+goes over real HTTP to moto and never to AWS. Tests that use AWS state take ``moto`` (or a
+fixture built on it), which wipes the state first.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from deltacloud_ec2 import EC2Driver
+from moto_process import MotoServer
+
+from deltacloud_core import Credentials
+
+BASE_URL = "http://127.0.0.1:3001"
+#: Any key pair does for moto (one account, 123456789012); these look like real ones.
+ACCESS_KEY = "AKIADELTACLOUDTEST01"
+SECRET_KEY = "deltacloud/test/secret/key/000000000000000"
+CREDENTIALS = Credentials(ACCESS_KEY, SECRET_KEY)
+AUTH = (ACCESS_KEY, SECRET_KEY)
+#: The images of ``data/amis.json`` (moto serves them as Amazon's).
+IMAGE_X86_64 = "ami-dc0001"
+IMAGE_I386 = "ami-dc0002"
+IMAGE_INSTANCE_STORE = "ami-dc0003"
+
+
+@pytest.fixture(scope="session")
+def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
+    log = Path(tmp_path_factory.mktemp("moto")) / "moto_server.log"
+    server = MotoServer(log).start()
+    saved = {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
+    for name in list(saved):
+        del os.environ[name]
+    os.environ["AWS_ENDPOINT_URL"] = server.url
+    try:
+        yield server
+    finally:
+        for name in [k for k in os.environ if k.startswith("AWS_")]:
+            del os.environ[name]
+        os.environ.update(saved)
+        server.stop()
+
+
+@pytest.fixture
+def moto(moto_server: MotoServer) -> MotoServer:
+    """The session's moto server, wiped clean for this test."""
+    moto_server.reset()
+    return moto_server
+
+
+@pytest.fixture
+def driver(moto: MotoServer) -> EC2Driver:
+    return EC2Driver(credentials=CREDENTIALS)
+
+
+@pytest.fixture
+def app(moto: MotoServer):
+    from deltacloud_core.web import Settings, create_app
+
+    return create_app(Settings(default_driver="ec2"))
+
+
+@pytest.fixture
+def client(app) -> Iterator[httpx.Client]:
+    """A client of the in-process server (default driver ec2), with the test's AWS credentials."""
+    from starlette.testclient import TestClient
+
+    with TestClient(app, base_url=BASE_URL) as test_client:
+        test_client.auth = AUTH
+        test_client.headers["Accept"] = "application/xml"  # as Deltacloud clients send (*/* means HTML)
+        yield test_client
+
+
+@pytest.fixture
+def anon(app) -> Iterator[httpx.Client]:
+    from starlette.testclient import TestClient
+
+    with TestClient(app, base_url=BASE_URL) as test_client:
+        test_client.headers["Accept"] = "application/xml"
+        yield test_client
