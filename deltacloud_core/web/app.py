@@ -211,7 +211,7 @@ class DeltacloudApp:
         if matrix.malformed:
             error = ValidationError("Malformed matrix parameter in the path: write ;name=value "
                                     "(e.g. /api;driver=mock;provider=default).")
-            env = self._env(info, path=matrix.path)
+            env = self.render_env(info, path=matrix.path)
             await self.responses.error(error, choose(ranked, DOCUMENT_FORMATS), env)(scope, receive, send)
             return
         override = headers.get("x-http-method-override")
@@ -257,7 +257,7 @@ class DeltacloudApp:
                 driver_name=driver_cls.driver_id, driver_class=driver_cls)
         return self._machines[driver_cls]
 
-    def _env(self, info: RequestInfo, path: str, driver_cls: type[Driver] | None = None,
+    def render_env(self, info: RequestInfo, path: str, driver_cls: type[Driver] | None = None,
              params: list[tuple[str, Any]] | None = None) -> RenderEnv:
         return RenderEnv(context=render_context(self, info, driver_cls), resources=self.resources,
                          driver_name=info.driver_name, provider=info.provider, path=path,
@@ -368,7 +368,7 @@ class DeltacloudApp:
     # -- endpoints of the API root -----------------------------------------------------------
     async def _entry_point(self, request: Request) -> Response:
         info = request_info(request)
-        env = self._env(info, path="/api")
+        env = self.render_env(info, path="/api")
         fmt_error = choose(info.ranked, DOCUMENT_FORMATS) or "xml"
         if request.method == "POST":
             return await self._switch(request, info)

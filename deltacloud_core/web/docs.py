@@ -110,7 +110,7 @@ class DocsPages:
             body = xmltodict.unparse({root: _xml_tree(data)}, pretty=True, indent="  ").encode("utf-8")
             content_type = "application/xml"
         else:
-            env = self.app._env(info, path=request.url.path)
+            env = self.app.render_env(info, path=request.url.path)
             html = self.app.renderers["html"]
             page_url = info.api_url.rsplit("/api", 1)[0] + request.url.path
             body = html.render_page(template, env, page_url=page_url, docs=data, **values)  # type: ignore[attr-defined]
@@ -228,7 +228,7 @@ class DocsPages:
         info = request_info(request)
         driver_cls, _problem = self._driver(info)
         if driver_cls is None:
-            env = self.app._env(info, path=request.url.path)
+            env = self.app.render_env(info, path=request.url.path)
             return self.app.responses.error(RuntimeFailure(_problem or "unknown driver"), "json", env,
                                             method=request.method)
         body = self._openapi_document(info, driver_cls)
@@ -240,7 +240,7 @@ class DocsPages:
 
         info = request_info(request)
         driver_cls, problem = self._driver(info)
-        env = self.app._env(info, path=request.url.path)
+        env = self.app.render_env(info, path=request.url.path)
         if driver_cls is None:
             return self.app.responses.error(RuntimeFailure(problem or "unknown driver"), "html", env,
                                             method=request.method)
