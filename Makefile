@@ -22,7 +22,12 @@ PACKAGES := $(PLUGINS) $(EXAMPLES)
 DEV_STAMP := $(VENV)/.deltacloud-dev
 RUN_STAMP := $(VENV)/.deltacloud-run
 
-.PHONY: install run test lint bench clean distclean
+# Test extras of plugins that declare one (their backends: moto, ...), and npm packages of plugins
+# that ship a package.json (Azurite), installed into the plugin's own node_modules.
+TEST_EXTRA = $(if $(shell grep -s '^test *=' $(1)/pyproject.toml),[test])
+NPM_PACKAGES := $(patsubst %/package.json,%,$(sort $(wildcard plugins/*/package.json)))
+
+.PHONY: install run test lint bench clean distclean system-deps
 
 install:
 	@rm -f $(DEV_STAMP)
@@ -34,7 +39,7 @@ run: $(RUN_STAMP)
 # One pytest run per suite (the core's, then each plugin's and each docs example's with its own
 # configuration), so test modules of the same name in two suites never collide. Every suite and the
 # linter run even when one fails; the target fails if any did.
-test: $(DEV_STAMP)
+test: $(DEV_STAMP) system-deps
 	@status=0; \
 	for suite in tests $(wildcard $(addsuffix /tests,$(PACKAGES))); do \
 		echo "== pytest $$suite"; \
@@ -68,9 +73,15 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV) && $(PYTHON) -m venv --without-pip $(VENV) \
 		&& $(PYTHON) -m pip --python $(BIN)/python install pip; }
 
-$(DEV_STAMP): pyproject.toml $(addsuffix /pyproject.toml,$(PACKAGES)) | $(BIN)/python
-	$(PIP) install -e '.[dev]' $(addprefix -e ,$(PACKAGES))
+$(DEV_STAMP): pyproject.toml $(addsuffix /pyproject.toml,$(PACKAGES)) $(addsuffix /package-lock.json,$(NPM_PACKAGES)) | $(BIN)/python
+	$(PIP) install -e '.[dev]' $(foreach p,$(PACKAGES),-e '$(p)$(call TEST_EXTRA,$(p))')
+	@for pkg in $(NPM_PACKAGES); do echo "npm ci --prefix $$pkg"; npm ci --prefix $$pkg --no-audit --no-fund || exit 1; done
 	@touch $@
+
+# What the tests need from the system: Debian's Chromium for the browser test (never a browser
+# download of a test tool). Installed only when missing; needs root (as CI runs).
+system-deps:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -q && apt-get install -y -q chromium; }
 
 $(RUN_STAMP): pyproject.toml plugins/deltacloud-mock/pyproject.toml | $(BIN)/python
 	$(PIP) install -e . -e plugins/deltacloud-mock
