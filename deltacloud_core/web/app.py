@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl
 import pluggy
 from starlette._utils import get_route_path
 from starlette.applications import Starlette
+from starlette.convertors import PathConvertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Match, Route, Router
@@ -61,6 +62,15 @@ _NOT_FOUND_PAGE = (
     "<h1>Not Found</h1>\n<p>No route matches this path. Start at <a href='{api}'>{api}</a>.</p>\n"
     "</body>\n</html>\n")
 _STATIC = Path(__file__).parent / "static"
+
+
+class _RestConvertor(PathConvertor):
+    """``{name:rest}``: one or more path segments, never empty, no trailing slash (blob ids with ``/``)."""
+
+    regex = "[^/]+(?:/[^/]+)*"
+
+
+register_url_convertor("rest", _RestConvertor())
 
 
 class _Route(Route):
@@ -349,8 +359,9 @@ class DeltacloudApp:
         for form in collection.forms:
             routes.append(_Route(base + form.path, operation_endpoint(self, collection, form), methods=["GET"]))
         get_paths = {op.path for op in collection.operations if op.http_method == "GET"}
-        # Explicit HEAD operations (blob metadata) go before the GET routes that imply HEAD.
-        ordered = sorted(collection.operations, key=lambda o: o.http_method != "HEAD")
+        # Paths with a fixed tail (.../content) before those ending in a parameter (a blob id may
+        # hold slashes); explicit HEAD operations (blob metadata) before the GETs that imply HEAD.
+        ordered = sorted(collection.operations, key=lambda o: (o.path.endswith("}"), o.http_method != "HEAD"))
         for op in ordered:
             routes.append(_Route(base + op.path, operation_endpoint(self, collection, op), methods=[op.http_method]))
             if op.http_method != "GET" and op.path not in get_paths and op.path != "":

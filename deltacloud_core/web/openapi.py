@@ -69,6 +69,9 @@ def collection_path(collection: Collection) -> str:
     return f"/api/{collection.parent}/{{id}}" if collection.parent else f"/api/{collection.name}"
 
 
+_CONVERTOR = re.compile(r"\{(\w+):\w+\}")
+
+
 def path_params(path: str) -> list[str]:
     return _PATH_PARAM.findall(path)
 
@@ -533,7 +536,7 @@ def _plain_get(op_id: str, tag: str, summary: str, media: dict[str, Any], securi
 
 
 def _add(paths: dict[str, Any], path: str, method: str, obj: dict[str, Any]) -> None:
-    item = paths.setdefault(path, {})
+    item = paths.setdefault(_CONVERTOR.sub(r"{\1}", path), {})  # {blob_id:rest} -> {blob_id}
     if method in item:
         return  # first declaration wins, as in the router
     item[method] = obj
