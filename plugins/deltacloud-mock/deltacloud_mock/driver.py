@@ -285,11 +285,17 @@ class MockDriver(MockNetworkMixin, MockStorageMixin, Driver):
     # -- instances -------------------------------------------------------------------------
     def list_instances(self, **filters: str) -> list[Instance]:
         user = self._user()
-        records = [r for r in self.store.list("instances") if r.get("owner_id") == user]
+        # Cells [record, Instance or None] shared while a row is unchanged (MockStore.list_cached).
+        cells = [c for c in self.store.list_cached("instances") if c[0].get("owner_id") == user]
         for field in ("id", "state", "realm_id"):
             if filters.get(field):
-                records = [r for r in records if r.get(field) == filters[field]]
-        return [_instance(r) for r in records]
+                cells = [c for c in cells if c[0].get(field) == filters[field]]
+        out = []
+        for cell in cells:
+            if cell[1] is None:
+                cell[1] = _instance(cell[0])
+            out.append(cell[1])
+        return out
 
     def get_instance(self, id: str) -> Instance | None:
         self._user()
