@@ -161,7 +161,10 @@ class DeltacloudApp:
         self.responses = ResponseFactory(self.renderers, self.settings.hostname)
         self._machines: dict[type[Driver], StateMachine | None] = {}
         self.starlette = Starlette(routes=self._routes(), lifespan=self._lifespan)
-        self.starlette.router.__class__ = _IndexedRouter  # same router, routes tried by path prefix
+        router = self.starlette.router
+        router.__class__ = _IndexedRouter  # same router, routes tried by path prefix
+        if getattr(router.middleware_stack, "__func__", None) is Router.app:
+            router.middleware_stack = router.app  # Router.__init__ bound the old method
         self.starlette.router.redirect_slashes = False  # /api/instances/ is a 404, as in the original
         self.starlette.add_exception_handler(404, self._not_found)  # type: ignore[arg-type]
         self.asgi: Any = self._prelude
