@@ -160,6 +160,7 @@ class DeltacloudApp:
                 self.resources.setdefault(resource.name, resource)
         self.responses = ResponseFactory(self.renderers, self.settings.hostname)
         self._machines: dict[type[Driver], StateMachine | None] = {}
+        self._supported: dict[type[Driver] | None, list[str]] = {}
         self.starlette = Starlette(routes=self._routes(), lifespan=self._lifespan)
         router = self.starlette.router
         router.__class__ = _IndexedRouter  # same router, routes tried by path prefix
@@ -283,8 +284,12 @@ class DeltacloudApp:
             driver_cls: type[Driver] | None = self.drivers.load(info.driver_name)
         except UnknownDriver:
             driver_cls = None
-        supported = [c.name for c in self.collections if driver_cls is not None and c.supported_by(driver_cls)]
-        return {"drivers": self.drivers.names(), "request_id": info.request_id, "supported_collections": supported}
+        supported = self._supported.get(driver_cls)
+        if supported is None:  # the same for every request of a driver: worked out once
+            supported = [c.name for c in self.collections if driver_cls is not None and c.supported_by(driver_cls)]
+            self._supported[driver_cls] = supported
+        return {"drivers": self.drivers.names(), "request_id": info.request_id,
+                "supported_collections": list(supported)}
 
     def render_outcome(self, outcome: Outcome, fmt: str, env: RenderEnv, request: Request,
                        timing: Mapping[str, str]) -> Response:
