@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -110,6 +111,16 @@ async def read_form(request: Request, max_bytes: int,
     return fields, files
 
 
+def _on_asyncio() -> bool:
+    """True under asyncio, whose own timeout is used then: anyio's fail_after first asks sniffio
+    which event loop runs, about 8% of a small request (cProfile, GET /api/instances)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
 def new_request_id() -> str:
     return uuid.uuid4().hex[:16]
 
@@ -186,8 +197,13 @@ async def run_operation(app: DeltacloudApp, request: Request, collection: Collec
         try:
             # An upload handler (streams_body) runs as long as the client takes to send the body:
             # the backend timeout would cut off any large or slow upload.
-            with anyio.fail_after(None if operation.streams_body else app.settings.backend_timeout):
-                outcome = await operation.handler(call)
+            limit = None if operation.streams_body else app.settings.backend_timeout
+            if _on_asyncio():
+                async with asyncio.timeout(limit):
+                    outcome = await operation.handler(call)
+            else:
+                with anyio.fail_after(limit):
+                    outcome = await operation.handler(call)
         except TimeoutError as exc:
             raise ProviderTimeout(
                 f"The backend did not answer within {app.settings.backend_timeout:g} seconds.") from exc
