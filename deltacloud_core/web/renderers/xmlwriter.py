@@ -86,11 +86,30 @@ def _quoteattr(data: str) -> str:
     return '"' + data + '"'
 
 
+_INDENTS = tuple(_INDENT * depth for depth in range(64))
+
+
 def _emit(key: object, value: Any, depth: int, out: list[str]) -> None:
-    name = _check_name(key)
-    if not hasattr(value, "__iter__") or isinstance(value, (str, bytes, bytearray, memoryview, dict)):
-        value = (value,)
-    for v in value:
+    name = key if key in _GOOD_NAMES else _check_name(key)
+    indent = _INDENTS[depth] if depth < 64 else _INDENT * depth
+    end = "\n" if depth else ""
+    kind = type(value)
+    # Fast paths for the common leaves: text and empty elements.
+    if kind is str:
+        out.append(indent + "<" + name + ">" + _escape(value) + "</" + name + ">" + end)  # type: ignore[operator]
+        return
+    if value is None:
+        out.append(indent + "<" + name + "></" + name + ">" + end)  # type: ignore[operator]
+        return
+    if kind is dict:
+        values: Any = (value,)
+    elif kind is list or kind is tuple:
+        values = value
+    elif not hasattr(value, "__iter__") or isinstance(value, (str, bytes, bytearray, memoryview, dict)):
+        values = (value,)
+    else:
+        values = value
+    for v in values:
         if v is None:
             v = {}
         elif not isinstance(v, (dict, str)):
@@ -98,7 +117,7 @@ def _emit(key: object, value: Any, depth: int, out: list[str]) -> None:
         if isinstance(v, str):
             v = {"#text": v}
         cdata = None
-        attrs: dict[str, str] = {}
+        attrs: list[str] = []
         children: list[tuple[object, Any]] = []
         for ik, iv in v.items():
             if ik == "#text":
@@ -107,26 +126,22 @@ def _emit(key: object, value: Any, depth: int, out: list[str]) -> None:
             if isinstance(ik, str) and ik.startswith("@"):
                 if ik == "@xmlns" and isinstance(iv, dict):
                     raise Unsupported("@xmlns")
-                attrs[_check_name(ik[1:])] = "" if iv is None else _text(iv)
+                attr = ik[1:]
+                if attr not in _GOOD_NAMES:
+                    _check_name(attr)
+                attrs.append(" " + attr + "=" + _quoteattr("" if iv is None else _text(iv)))
                 continue
             if isinstance(iv, list) and not iv:
                 continue
             children.append((ik, iv))
-        if depth:
-            out.append(_INDENT * depth)
-        if attrs:
-            out.append("<" + name + "".join(" " + k + "=" + _quoteattr(a) for k, a in attrs.items()) + ">")
-        else:
-            out.append("<" + name + ">")
+        start = indent + "<" + name + ("".join(attrs) if attrs else "") + ">"  # type: ignore[operator]
         if children:
-            out.append("\n")
+            out.append(start + "\n")
             for child_key, child_value in children:
                 _emit(child_key, child_value, depth + 1, out)
-        if cdata:
-            out.append(_escape(cdata))
-        if children and depth:
-            out.append(_INDENT * depth)
-        out.append("</" + name + ">\n" if depth else "</" + name + ">")
+            out.append((_escape(cdata) if cdata else "") + indent + "</" + name + ">" + end)  # type: ignore[operator]
+        else:
+            out.append(start + (_escape(cdata) if cdata else "") + "</" + name + ">" + end)  # type: ignore[operator]
 
 
 def unparse(doc: Mapping[Any, Any]) -> str:
