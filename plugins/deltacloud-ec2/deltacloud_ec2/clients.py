@@ -35,6 +35,11 @@ _session: Any = None
 #: Operations that are not API calls (they return helpers, not responses).
 _PASSTHROUGH = frozenset({"meta", "exceptions", "get_paginator", "get_waiter", "can_paginate",
                           "generate_presigned_url", "generate_presigned_post", "close"})
+#: (request token, response token) of the paged operations that do not use ``NextToken`` for both.
+_PAGE_TOKENS: dict[str, tuple[str, str]] = {
+    "list_objects_v2": ("ContinuationToken", "NextContinuationToken"),
+    "describe_load_balancers": ("Marker", "NextMarker"),
+}
 
 
 def _boto3_session() -> Any:
@@ -95,10 +100,21 @@ class TranslatedClient:
         return call
 
     def pages(self, operation: str, key: str, **kwargs: Any) -> Iterator[Any]:
-        """Every item under ``key`` of every page of ``operation`` (errors translated)."""
+        """Every item under ``key`` of every page of ``operation`` (errors translated).
+
+        A plain loop over the continuation token: botocore's paginator builds a class per call,
+        which costs more than the rest of the driver's work on a small listing.
+        """
+        token_in, token_out = _PAGE_TOKENS.get(operation, ("NextToken", "NextToken"))
+        call = getattr(self._client, operation)
         with aws_errors():
-            for page in self._client.get_paginator(operation).paginate(**kwargs):
+            while True:
+                page = call(**kwargs)
                 yield from page.get(key) or ()
+                token = page.get(token_out)
+                if not token or token == kwargs.get(token_in):
+                    return
+                kwargs[token_in] = token
 
 
 def build_client(service: str, target: Target, credentials: Credentials) -> TranslatedClient:

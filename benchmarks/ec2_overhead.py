@@ -1,0 +1,233 @@
+"""What the server adds to ``GET /api/instances`` on the ec2 driver, over calling boto3 directly.
+
+    .venv/bin/python benchmarks/ec2_overhead.py                     # 600 rounds, 5 instances
+    .venv/bin/python benchmarks/ec2_overhead.py --rounds 2000 --instances 50
+
+Needs ``pip install -e 'plugins/deltacloud-ec2[test]'`` (boto3, moto). One run starts its own
+``moto_server`` on a free loopback port, creates the instances there and measures, in
+interleaved rounds:
+
+* **boto3**: ``describe_instances`` (the very request the driver sends) on an already-built
+  client, as a program calling AWS itself would;
+* **driver**: ``EC2Driver(...).list_instances()`` called directly, as the server's worker
+  thread calls it (a new driver per request, the cached client, the models built);
+* **in process**: the server app called directly as ASGI (no sockets): request prelude, driver
+  lookup, the hop to a worker thread, the driver's call on its cached client, building the
+  documents, JSON rendering, headers;
+* **over HTTP**: the same app served by uvicorn as ``deltacloudd`` serves it (uvloop,
+  httptools), in a thread of this process, asked by a keep-alive ``http.client`` connection on
+  loopback: all of the above plus HTTP parsing, the socket round trip and the client's share.
+
+moto answers in ~10 ms with a spread of several ms from call to call, which would drown a
+sub-millisecond difference between two separate calls. So the *overhead* of a request is
+measured inside it: its latency minus the time its own ``describe_instances`` took, timed with
+botocore's ``provide-client-params`` and ``after-call`` events (the first and last thing a boto3
+call does). The overhead of the boto3 baseline itself, so measured, is ~0. The medians of
+the raw latencies are printed too, as a cross-check.
+
+Target: median overhead under 1 ms per request once the client is cached. This is a
+benchmark, not a test: it reports and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import http.client
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "plugins" / "deltacloud-ec2" / "tests"))
+
+ACCESS_KEY, SECRET_KEY = "AKIADELTACLOUDBENCH1", "benchmark/secret"
+AUTH = "Basic " + base64.b64encode(f"{ACCESS_KEY}:{SECRET_KEY}".encode()).decode()
+#: What ``list_instances`` asks for (every instance that is not terminated).
+LIVE = [{"Name": "instance-state-name", "Values": ["pending", "running", "shutting-down", "stopping", "stopped"]}]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def summary(values_ms: list[float]) -> str:
+    return f"median {statistics.median(values_ms):7.3f} ms   p99 {percentile(values_ms, 0.99):7.3f} ms"
+
+
+class BotoTimer:
+    """Times every ``DescribeInstances`` a client makes, from its first to its last event."""
+
+    def __init__(self, client: object) -> None:
+        self.last = 0.0
+        self._started = 0.0
+        events = client.meta.events  # type: ignore[attr-defined]
+        events.register_first("provide-client-params.ec2.DescribeInstances", self._start)
+        events.register_last("after-call.ec2.DescribeInstances", self._stop)
+
+    def _start(self, **_kwargs: object) -> None:
+        self._started = time.perf_counter()
+
+    def _stop(self, **_kwargs: object) -> None:
+        self.last = time.perf_counter() - self._started
+
+
+def asgi_scope(path: str) -> dict:
+    return {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+        "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+        "headers": [(b"host", b"127.0.0.1:3001"), (b"authorization", AUTH.encode()),
+                    (b"accept", b"application/json")],
+        "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 3001),
+    }
+
+
+async def asgi_get(app: object, scope: dict, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    status = 0
+    chunks: list[bytes] = []
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+            if headers is not None:
+                headers.update((k.decode().lower(), v.decode()) for k, v in message.get("headers", ()))
+        else:
+            chunks.append(message.get("body", b""))
+
+    await app(dict(scope), receive, send)  # type: ignore[operator]
+    return status, b"".join(chunks)
+
+
+def serve(app: object, port: int) -> tuple[object, threading.Thread]:
+    """uvicorn with deltacloudd's settings, in a thread."""
+    import importlib.util
+
+    import uvicorn
+
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
+                            loop="uvloop" if importlib.util.find_spec("uvloop") else "auto",
+                            http="httptools" if importlib.util.find_spec("httptools") else "auto",
+                            server_header=False, date_header=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise SystemExit("uvicorn did not start")
+        thread.join(timeout=0.05)
+    return server, thread
+
+
+def http_get(conn: http.client.HTTPConnection, path: str) -> bytes:
+    conn.request("GET", path, headers={"Authorization": AUTH, "Accept": "application/json"})
+    reply = conn.getresponse()
+    body = reply.read()
+    assert reply.status == 200, (reply.status, body[:300])
+    return body
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=600, help="measured rounds (default 600)")
+    parser.add_argument("--warmup", type=int, default=50, help="unmeasured rounds first (default 50)")
+    parser.add_argument("--instances", type=int, default=5, help="instances in moto (default 5)")
+    args = parser.parse_args()
+
+    from moto_process import MotoServer, free_port
+
+    with tempfile.TemporaryDirectory() as tmp:
+        moto = MotoServer(Path(tmp) / "moto.log").start()
+        server = None
+        try:
+            os.environ["AWS_ENDPOINT_URL"] = moto.url
+            from deltacloud_ec2 import EC2Driver
+
+            from deltacloud_core import Credentials
+            from deltacloud_core.web import Settings, create_app
+
+            # The server's own cached client: the baseline calls it directly, the server through the app.
+            client = EC2Driver(credentials=Credentials(ACCESS_KEY, SECRET_KEY)).ec2.raw
+            client.run_instances(ImageId="ami-dc0001", InstanceType="m1.small", MinCount=args.instances,
+                                 MaxCount=args.instances)
+            timer = BotoTimer(client)
+            app = create_app(Settings(default_driver="ec2"))
+            port = free_port()
+            server, thread = serve(app, port)
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            scope = asgi_scope("/api/instances")
+            credentials = Credentials(ACCESS_KEY, SECRET_KEY)
+            paths = ("boto3", "driver", "in process", "over HTTP")
+            latency: dict[str, list[float]] = {p: [] for p in paths}
+            overhead: dict[str, list[float]] = {p: [] for p in paths}
+            #: In-process requests split at the driver call (the app's X-Backend-Runtime header).
+            split: dict[str, list[float]] = {"driver call beyond boto3 (incl. thread hop)": [],
+                                             "app around the driver call": []}
+
+            async def run() -> int:
+                status, body = await asgi_get(app, scope)
+                assert status == 200, body[:300]
+                size = len(http_get(conn, "/api/instances"))
+                for n in range(args.warmup + args.rounds):
+                    for path in paths:
+                        t0 = time.perf_counter()
+                        headers: dict[str, str] = {}
+                        if path == "boto3":
+                            client.describe_instances(Filters=LIVE)
+                        elif path == "driver":
+                            EC2Driver(credentials=credentials).list_instances()
+                        elif path == "in process":
+                            await asgi_get(app, scope, headers)
+                        else:
+                            http_get(conn, "/api/instances")
+                        elapsed = time.perf_counter() - t0
+                        if n >= args.warmup:
+                            latency[path].append(elapsed * 1e3)
+                            overhead[path].append((elapsed - timer.last) * 1e3)
+                            if headers:
+                                backend = float(headers["x-backend-runtime"])
+                                split["driver call beyond boto3 (incl. thread hop)"].append(
+                                    (backend - timer.last) * 1e3)
+                                split["app around the driver call"].append((elapsed - backend) * 1e3)
+                return size
+
+            size = asyncio.run(run())
+            conn.close()
+        finally:
+            if server is not None:
+                server.should_exit = True  # type: ignore[attr-defined]
+                thread.join(timeout=10)
+            moto.stop()
+
+    print(f"GET /api/instances, JSON, {args.instances} instances ({size} bytes), {args.rounds} interleaved rounds "
+          f"against moto_server on loopback")
+    print("latency per request")
+    for path in paths:
+        print(f"  {path:11} {summary(latency[path])}")
+    print("added latency per request (its latency minus its own describe_instances call)")
+    for path in paths:
+        median = statistics.median(overhead[path])
+        verdict = "" if path in ("boto3", "driver") else (
+            "   meets the < 1 ms median target" if median < 1.0 else "   MISSES the < 1 ms median target")
+        print(f"  {path:11} {summary(overhead[path])}{verdict}")
+    print("the in-process added latency, split at the driver call")
+    for label, values in split.items():
+        print(f"  {label:46} {summary(values)}")
+    base = statistics.median(latency["boto3"])
+    print("cross-check, median latency minus boto3's median latency: "
+          + ", ".join(f"{p} {statistics.median(latency[p]) - base:+.3f} ms" for p in paths[1:]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
