@@ -7,7 +7,8 @@ A *provider* (``X-Deltacloud-Provider`` / ``;provider=``) is one of:
 * the original Eucalyptus form ``ec2=HOST:PORT;s3=HOST:PORT`` (kinds ``ec2``, ``s3``, ``elb``,
   ``mon``; a value may also be a full URL such as ``https://host:8773/services/compute``),
   to reach any EC2/S3-compatible cloud. A kind left out uses the ``ec2`` endpoint (Eucalyptus
-  serves every service on one port), except ``s3``, which then uses the ``ec2`` host too;
+  serves every service on one port). ``region=NAME`` sets the region requests are signed for
+  (default ``us-east-1``);
 * an EC2 endpoint host or URL (``ec2.eu-west-1.amazonaws.com``, ``http://127.0.0.1:5000``):
   every service goes there; the region is read from an AWS host name, else ``us-east-1``.
 
@@ -156,11 +157,14 @@ def _parse_kinds(provider: str) -> dict[str, str]:
         if not part.strip():
             continue
         name, sep, value = part.partition("=")
+        if name.strip().lower() == "region" and value.strip():
+            kinds["region"] = value.strip().lower()
+            continue
         kind = _KIND_ALIASES.get(name.strip().lower())
         if not sep or kind is None:
             raise ValidationError(
                 f"Provider part '{part.strip()}' is not understood: write ec2=HOST:PORT;s3=HOST:PORT "
-                f"(kinds: {', '.join(sorted(KINDS))}).")
+                f"(kinds: {', '.join(sorted(KINDS))}; and region=NAME).")
         kinds[kind] = _as_url(value)
     if "ec2" not in kinds and "s3" not in kinds:
         raise ValidationError("The provider names no ec2= or s3= endpoint.")
@@ -177,7 +181,7 @@ def resolve(provider: str | None, default_region: str = DEFAULT_REGION) -> Targe
         kinds = _parse_kinds(text)
         fallback = kinds.get("ec2") or kinds["s3"]
         endpoints = {service: kinds.get(kind) or fallback for service, (kind, _env) in SERVICES.items()}
-        return Target(default_region, endpoints, custom=True)
+        return Target(kinds.get("region", default_region), endpoints, custom=True)
     lowered = text.lower()
     if _REGION_RE.match(lowered):
         return Target(lowered)

@@ -41,6 +41,7 @@ def test_resolve_providers(no_endpoint_env):
     assert euca.custom
     assert (euca.endpoint("ec2"), euca.endpoint("s3")) == ("http://10.0.0.5:8773", "http://10.0.0.6:8773")
     assert (euca.endpoint("elb"), euca.endpoint("cloudwatch")) == ("http://10.0.0.5:8773", "http://10.0.0.5:8773")
+    assert (euca.region, resolve("ec2=10.0.0.5:8773;region=Eucalyptus").region) == ("us-east-1", "eucalyptus")
     full = resolve("ec2=https://cloud.example.com:8773/services/compute;walrus=https://cloud.example.com:8773/services/"
                    "objectstorage;mon=https://mon.example.com/")
     assert full.endpoint("ec2") == "https://cloud.example.com:8773/services/compute"
@@ -51,7 +52,7 @@ def test_resolve_providers(no_endpoint_env):
         "ap-southeast-2", "http://ec2.ap-southeast-2.amazonaws.com", None)
     local = resolve("http://127.0.0.1:5000")
     assert (local.region, local.endpoint("s3"), local.custom) == ("us-east-1", "http://127.0.0.1:5000", True)
-    for bad in ("not a region", "ec2=", "foo=bar", ";;"):
+    for bad in ("not a region", "ec2=", "foo=bar", ";;", "region=eu-west-1"):
         with pytest.raises(ValidationError):
             resolve(bad)
 
