@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Mapping
 from email.utils import formatdate
 from typing import Any
@@ -29,6 +30,18 @@ log = logging.getLogger("deltacloud.web")
 _MARKUP_TYPES = ("application/xml", "text/html")
 
 
+_date: tuple[int, str] = (0, "")
+
+
+def http_date() -> str:
+    """``formatdate(usegmt=True)``, formatted once per second (it names whole seconds)."""
+    global _date
+    now = int(time.time())
+    if _date[0] != now:
+        _date = (now, formatdate(now, usegmt=True))
+    return _date[1]
+
+
 class ResponseFactory:
     """Builds every response of the API so the common headers are added in one place."""
 
@@ -43,7 +56,7 @@ class ResponseFactory:
         out: dict[str, str] = {"Server": f"Apache-Deltacloud/{API_VERSION}", "X-Deltacloud-Driver": driver}
         if provider:
             out["X-Deltacloud-Provider"] = provider
-        out["Date"] = formatdate(usegmt=True)
+        out["Date"] = http_date()
         out["X-Content-Type-Options"] = "nosniff"
         if content_type and content_type.startswith(_MARKUP_TYPES) and status != 204:
             out["X-XSS-Protection"] = "1; mode=block"
@@ -69,7 +82,7 @@ class ResponseFactory:
         response.headers["X-Deltacloud-Driver"] = driver
         if provider:
             response.headers["X-Deltacloud-Provider"] = provider
-        response.headers["Date"] = formatdate(usegmt=True)
+        response.headers["Date"] = http_date()
         response.headers["X-Content-Type-Options"] = "nosniff"
 
     def plain(self, status: int, text: str, *, driver: str, provider: str | None,
