@@ -111,8 +111,9 @@ async def read_form(request: Request, max_bytes: int,
     return fields, files
 
 
-#: Request ids only correlate log lines and error pages: a seeded PRNG is enough.
-_random_bits = random.Random().getrandbits
+#: Request ids only correlate log lines and error pages: a seeded PRNG is enough (the module's
+#: own generator, which Python reseeds in a forked child, so workers never share a sequence).
+_random_bits = random.getrandbits
 
 
 def _on_asyncio() -> bool:
