@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -52,6 +53,20 @@ def cinder_snapshot(snapshot: Mapping[str, Any]) -> StorageSnapshot:
         created=snapshot.get("created_at"),
         extra={"size": snapshot.get("size")},
     )
+
+
+#: Cinder statuses that end on their own within seconds, and in which a delete is refused.
+_BEING_CREATED = frozenset({"creating", "downloading"})
+_BEING_DELETED = frozenset({"deleting"})
+
+
+def settle_seconds() -> float:
+    """How long a delete waits for Cinder to finish creating, and to finish deleting
+    (``DELTACLOUD_OPENSTACK_SETTLE``, seconds, default 30 each)."""
+    try:
+        return float(os.environ.get("DELTACLOUD_OPENSTACK_SETTLE", "30"))
+    except ValueError:
+        return 30.0
 
 
 def _capacity(value: str | None) -> int:
@@ -138,9 +153,27 @@ class VolumesMixin:
              microversion=cloud.compute_microversion)
         return self._must_get_volume(id)
 
+    def _wait_while(self, kind: str, id: str, statuses: frozenset[str]) -> None:
+        """Poll (bounded by :func:`settle_seconds`) while a volume or snapshot has one of ``statuses``."""
+        deadline = time.monotonic() + settle_seconds()
+        while time.monotonic() < deadline:
+            response = self._cinder("GET", f"/{kind}s/{segment(id)}", allow=(404,))
+            if response.status_code == 404 or response.json()[kind].get("status") not in statuses:
+                return
+            time.sleep(0.2)
+
+    def _delete(self, kind: str, id: str) -> None:
+        """Delete a volume or snapshot the way a Deltacloud client expects: Cinder refuses to delete
+        one it is still creating, and deletes asynchronously; clients have no volume states to wait
+        on. So wait (bounded) for the creation to end, delete, and wait (bounded) until it is gone."""
+        self._wait_while(kind, id, _BEING_CREATED)
+        self._cinder("DELETE", f"/{kind}s/{segment(id)}")
+        self._wait_while(kind, id, _BEING_DELETED)
+
     @translated
     def destroy_storage_volume(self, id: str) -> None:
-        self._cinder("DELETE", f"/volumes/{segment(id)}")
+        """Delete a volume (an attached one: 409)."""
+        self._delete("volume", id)
 
     # -- snapshots ---------------------------------------------------------------------------------
     @translated
@@ -168,4 +201,5 @@ class VolumesMixin:
 
     @translated
     def destroy_storage_snapshot(self, id: str) -> None:
-        self._cinder("DELETE", f"/snapshots/{segment(id)}")
+        """Delete a snapshot (after Cinder has finished creating it)."""
+        self._delete("snapshot", id)

@@ -9,7 +9,7 @@
 # start-up seconds). On failure: a non-zero exit, the reason on stderr, everything it started stopped
 # again, and the services' logs in BASE_DIR/logs/. Safe to run twice; safe to run after a crash.
 # Ports (127.0.0.1 only): 5000 keystone, 8774 nova, 8778 placement, 9292 glance, 8776 cinder, 8080 swift
-# proxy, 6200-6202 swift, 9696 neutron stub, 5672/25672 rabbitmq, 4369 epmd.
+# proxy, 6200-6202 swift, 9696 neutron stub, 5672/25672 rabbitmq, 4369 epmd; MariaDB on a unix socket only.
 set -euo pipefail
 
 [ $# -eq 1 ] || { echo "usage: $0 BASE_DIR" >&2; exit 2; }
@@ -19,7 +19,7 @@ PY=/usr/bin/python3   # Debian's python: the OpenStack services' libraries live 
 MARKER=.deltacloud-openstack
 PORTS="5000 8774 8778 9292 8776 8080 6200 6201 6202 9696 5672 25672"
 PACKAGES="keystone nova-api nova-conductor nova-scheduler placement-api glance-api cinder-api cinder-scheduler
-cinder-volume swift-proxy swift-account swift-container swift-object rabbitmq-server sqlite3"
+cinder-volume swift-proxy swift-account swift-container swift-object rabbitmq-server mariadb-server python3-pymysql"
 
 die() { echo "openstack-up: $*" >&2; exit 1; }
 case "$BASE" in /|/bin|/boot|/dev|/etc|/home|/lib*|/opt|/proc|/root|/run|/sbin|/srv|/sys|/tmp|/usr|/var) die "refusing BASE_DIR $BASE";; esac
@@ -41,7 +41,7 @@ alive() {   # every recorded service process runs, keystone answers, setup finis
     [ -s "$BASE/cloud.json" ] && [ -d "$BASE/pids" ] || return 1
     local f n=0
     for f in "$BASE"/pids/*.pid; do [ -e "$f" ] || return 1; kill -0 "$(cat "$f")" 2>/dev/null || return 1; n=$((n+1)); done
-    [ "$n" -eq 16 ] || return 1
+    [ "$n" -eq 17 ] || return 1
     (exec 3<>/dev/tcp/127.0.0.1/5000) 2>/dev/null
 }
 if alive; then echo "STATUS=reused"; exit 0; fi
@@ -80,7 +80,7 @@ for port in $PORTS; do
     fi
 done
 
-mkdir -p "$BASE"/{fernet,cred,images,state,cstate,locks,logs,pids,rmq/mnesia,rmq/log,srv/d1}
+mkdir -p "$BASE"/{fernet,cred,images,state,cstate,locks,logs,pids,mysql,rmq/mnesia,rmq/log,srv/d1}
 cd "$BASE"
 LOGS=$BASE/logs
 
@@ -133,12 +133,32 @@ RABBITMQ_ENABLED_PLUGINS_FILE=$BASE/rmq/enabled_plugins RABBITMQ_DIST_PORT=25672
 RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}" \
     start rabbitmq rabbitmq.out rabbitmq-server
 
+# ---------- MariaDB (unix socket only, no grant tables: a throw-away database server) ---------------
+# SQLite, as first tried, makes concurrent requests fail with "database is locked" (a server build,
+# a quota update), however it is tuned: the services read, then write, in one transaction.
+SOCK=$BASE/mysql/mysql.sock
+mariadb-install-db --no-defaults --user=root --datadir="$BASE/mysql/data" --auth-root-authentication-method=normal \
+    --skip-test-db > "$LOGS/mariadb-install.out" 2>&1 || { tail -n 25 "$LOGS/mariadb-install.out" >&2; die "mariadb-install-db failed"; }
+start mariadb mariadb.out mariadbd --no-defaults --user=root --datadir="$BASE/mysql/data" --socket="$SOCK" \
+    --skip-networking --skip-grant-tables --skip-log-bin --innodb-flush-log-at-trx-commit=0 --innodb-doublewrite=0 \
+    --innodb-buffer-pool-size=128M --max-connections=500 --character-set-server=utf8mb4 --pid-file="$BASE/mysql/mariadb.pid"
+for _ in $(seq 1 300); do
+    mariadb --no-defaults -S "$SOCK" -e "SELECT 1" >/dev/null 2>&1 && break
+    kill -0 "$(cat "$BASE/pids/mariadb.pid")" 2>/dev/null || break
+    sleep 0.1
+done
+mariadb --no-defaults -S "$SOCK" -e "CREATE DATABASE keystone; CREATE DATABASE placement; CREATE DATABASE glance;
+    CREATE DATABASE nova_api; CREATE DATABASE nova; CREATE DATABASE nova_cell0; CREATE DATABASE cinder;" \
+    || { tail -n 25 "$LOGS/mariadb.out" >&2; die "MariaDB did not start"; }
+db() { echo "mysql+pymysql://root@localhost/$1?unix_socket=$SOCK&charset=utf8"; }
+stamp "mariadb"
+
 # ---------- configuration ---------------------------------------------------------------------------
 cat > placement.conf <<EOC
 [DEFAULT]
 log_dir = $LOGS
 [placement_database]
-connection = sqlite:///$BASE/placement.db?timeout=30
+connection = $(db placement)
 [api]
 auth_strategy = keystone
 [keystone_authtoken]
@@ -153,7 +173,7 @@ log_dir = $LOGS
 workers = 1
 enabled_backends = fs:file
 [database]
-connection = sqlite:///$BASE/glance.db?timeout=30
+connection = $(db glance)
 [glance_store]
 default_backend = fs
 [fs]
@@ -177,9 +197,9 @@ log_dir = $LOGS
 [api]
 auth_strategy = keystone
 [api_database]
-connection = sqlite:///$BASE/nova_api.db?timeout=30
+connection = $(db nova_api)
 [database]
-connection = sqlite:///$BASE/nova.db?timeout=30
+connection = $(db nova)
 [wsgi]
 api_paste_config = $BASE/api-paste.ini
 [keystone_authtoken]
@@ -227,7 +247,7 @@ host = fakehost
 glance_api_servers = http://127.0.0.1:9292
 api_paste_config = /etc/cinder/api-paste.ini
 [database]
-connection = sqlite:///$BASE/cinder.db?timeout=30
+connection = $(db cinder)
 [fake]
 volume_driver = cinder.tests.fake_driver.FakeLoggingVolumeDriver
 volume_backend_name = fake
@@ -295,7 +315,7 @@ cat > keystone.conf <<EOC
 [DEFAULT]
 log_dir = $LOGS
 [database]
-connection = sqlite:///$BASE/keystone.db?timeout=30
+connection = $(db keystone)
 [identity]
 # bcrypt's default (12 rounds) costs ~0.25 s of CPU per login; this cloud lives for one test run.
 password_hash_rounds = 4
@@ -310,16 +330,13 @@ key_repository = $BASE/cred
 EOC
 
 # ---------- databases (in parallel with keystone's) -------------------------------------------------
-# SQLite needs WAL and ?timeout=30 everywhere, or the services lock each other out ("database is locked").
 NM="nova-manage --config-file nova.conf"
-wal() { local d; for d in "$@"; do sqlite3 "$d.db" 'PRAGMA journal_mode=WAL;' >/dev/null; done; }
 (
     set -e
     $NM api_db sync
-    $NM cell_v2 map_cell0 --database_connection "sqlite:///$BASE/nova_cell0.db?timeout=30"
+    $NM cell_v2 map_cell0 --database_connection "$(db nova_cell0)"
     $NM cell_v2 create_cell --name cell1
     $NM db sync
-    wal nova_api nova nova_cell0
 ) > "$LOGS/dbsync-nova.out" 2>&1 9>&- &
 NOVA_DB=$!
 (
@@ -327,7 +344,6 @@ NOVA_DB=$!
     placement-manage --config-file placement.conf db sync
     glance-manage --config-file glance-api.conf db_sync
     cinder-manage --config-file cinder.conf db sync
-    wal placement glance cinder
     for r in "account 6202" "container 6201" "object 6200"; do set -- $r
         swift-ring-builder $1.builder create 4 1 1
         swift-ring-builder $1.builder add r1z1-127.0.0.1:$2/d1 1
@@ -338,7 +354,7 @@ OTHER_DB=$!
 
 KM="keystone-manage --config-file keystone.conf"
 {
-    $KM db_sync && sqlite3 keystone.db 'PRAGMA journal_mode=WAL;' >/dev/null &&
+    $KM db_sync &&
     $KM fernet_setup --keystone-user root --keystone-group root &&
     $KM credential_setup --keystone-user root --keystone-group root &&
     $KM bootstrap --bootstrap-password secret --bootstrap-region-id RegionOne \
@@ -371,7 +387,8 @@ OS_NOVA_CONFIG_DIR=$BASE start nova-api nova-api.out nova-api-wsgi --host 127.0.
 start nova-conductor nova-conductor.out nova-conductor --config-file nova.conf
 start nova-scheduler nova-scheduler.out nova-scheduler --config-file nova.conf
 # nova-compute without the nova-compute package (which would pull qemu and libvirt).
-start nova-compute nova-compute.out $PY -c "import sys; sys.argv=['nova-compute', '--config-file', '$BASE/nova.conf']
+start nova-compute nova-compute.out $PY -c "import sys; sys.argv=['nova-compute', '--config-file', '$BASE/nova.conf',
+    '--log-file', '$LOGS/nova-compute.log']
 from nova.cmd.compute import main; main()"
 waitport 8778 placement placement.out placement
 waitport 9292 glance glance.out glance
