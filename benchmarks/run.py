@@ -434,6 +434,8 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="short rounds (a smoke test, noisy figures)")
     parser.add_argument("--markdown", metavar="FILE", help="also write the table and verdicts to FILE")
     parser.add_argument("--json", metavar="FILE", help="also write the rows as JSON to FILE")
+    parser.add_argument("--server-checkout", metavar="DIR",
+                        help="run the server from another checkout of the repository (before/after comparisons)")
     parser.add_argument("--memory-requests", type=int, default=100_000, help="requests before the memory figure")
     args = parser.parse_args()
     atexit.register(stop_all)
@@ -441,6 +443,7 @@ def main() -> int:
     seconds = 2.0 if args.quick else 4.0
     rounds = 2 if args.quick else 3
     began = time.perf_counter()
+    load_before = os.getloadavg()[0]
 
     loader = Loader(ensure_wrk())
     from seed import seed_instances
@@ -456,6 +459,10 @@ def main() -> int:
         bodies = Path(tmp) / "bodies"
         bodies.mkdir()
         env = {**os.environ, "DELTACLOUD_MOCK_STORAGE": str(store_dir), "PYTHONPATH": str(ROOT)}
+        if args.server_checkout:  # its packages shadow the installed (editable) ones
+            other = Path(args.server_checkout).resolve()
+            env["PYTHONPATH"] = os.pathsep.join([str(other), *map(str, sorted(other.glob("plugins/*"))), str(ROOT)])
+            notes.append(f"server from {other}")
         env.pop("API_USER", None)
         env.pop("API_PASSWORD", None)
         ceiling_env = {**env, "CEILING_DIR": str(bodies)}
@@ -621,7 +628,8 @@ def main() -> int:
     cpu = platform.processor() or _cpu_model()
     header = (f"Deltacloud benchmarks, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: {os.cpu_count()} CPUs "
               f"({cpu}), Python {platform.python_version()}, {'; '.join(notes)}; "
-              f"{'quick' if args.quick else 'full'} run in {elapsed:.0f} s.")
+              f"{'quick' if args.quick else 'full'} run in {elapsed:.0f} s; load average before/after "
+              f"{load_before:.1f}/{os.getloadavg()[0]:.1f} (other work on the machine shares its CPUs).")
     table = render(rows)
     verdicts = [f"- {r.measurement.strip()}: {'holds' if r.holds else 'DOES NOT HOLD'} ({r.target})"
                 for r in rows if r.holds is not None]
