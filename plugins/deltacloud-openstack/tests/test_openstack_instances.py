@@ -228,3 +228,20 @@ def test_quota_exceeded_is_413(no_quota, cloud):
     with pytest.raises(RateLimited, match=r"[Qq]uota") as info:
         no_quota.create_storage_volume(capacity="1")
     assert info.value.status == 413
+
+
+def test_a_server_nova_cannot_place_goes_to_error_and_can_be_destroyed(driver, cloud, cleanup, admin_sdk):
+    # More disk than the fake hypervisor has (600000 GB), and disk has no quota: the scheduler refuses.
+    flavor = admin_sdk.compute.create_flavor(id="test.toobig", name="test.toobig", ram=512, vcpus=1, disk=10**6)
+    cleanup.add("flavor", lambda: admin_sdk.compute.delete_flavor(flavor, ignore_missing=True))
+    created = driver.create_instance(image_id=cloud.image_id, hwp_id="test.toobig")
+    cleanup.add("server", lambda: destroy_server(driver, created.id))
+    seen = states_until(lambda: driver.get_instance(created.id), {"ERROR", "RUNNING"}, what="scheduling")
+    assert seen[-1] == "ERROR"
+    assert set(seen) <= {"PENDING", "ERROR"}
+    failed = driver.get_instance(created.id)
+    assert "No valid host" in failed.extra["fault"]
+    assert driver.instance_actions_for(failed) == ["destroy"]
+    assert not failed.create_image
+    driver.destroy_instance(created.id)
+    wait_until(lambda: driver.get_instance(created.id), lambda i: i is None, what="failed server gone")
