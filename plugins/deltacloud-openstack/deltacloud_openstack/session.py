@@ -164,6 +164,7 @@ class Cloud:
         self.access = access
         self.endpoint = endpoint
         self.region = region
+        self._catalogue = catalogue_of(access)
         self.connection = openstack.connection.Connection(session=session, region_name=region,
                                                           app_name="deltacloud-openstack")
         self._lock = threading.Lock()
@@ -191,21 +192,15 @@ class Cloud:
     # -- catalogue ---------------------------------------------------------------------------------
     def catalogue(self) -> list[dict[str, Any]]:
         """The token's service catalogue, normalised: ``{"type", "region", "interface", "url"}``."""
-        entries: list[dict[str, Any]] = []
-        for service_type, endpoints in self.access.service_catalog.get_endpoints().items():
-            for ep in endpoints:
-                entries.append({"type": service_type, "region": ep.get("region_id") or ep.get("region"),
-                                "interface": ep.get("interface", "public"),
-                                "url": ep.get("url") or ep.get("publicURL")})
-        return entries
+        return list(self._catalogue)
 
     def regions(self) -> list[str]:
-        return sorted({e["region"] for e in self.catalogue() if e["region"]})
+        return sorted({e["region"] for e in self._catalogue if e["region"]})
 
     def has_service(self, service: str) -> bool:
         types = SERVICE_ALIASES.get(service, (service,))
         return any(e["type"] in types and (self.region is None or e["region"] == self.region)
-                   for e in self.catalogue())
+                   for e in self._catalogue)
 
     def require(self, service: str) -> None:
         """NotSupportedError (501) when the catalogue has no endpoint of ``service`` in our region."""
@@ -258,6 +253,16 @@ class Cloud:
         return current is not None and tuple(int(p) for p in current.split(".")) >= version
 
 
+def catalogue_of(access: Any) -> tuple[dict[str, Any], ...]:
+    """A token's service catalogue (v3 or v2.0), normalised: ``{"type", "region", "interface", "url"}``."""
+    entries: list[dict[str, Any]] = []
+    for service_type, endpoints in access.service_catalog.get_endpoints().items():
+        for ep in endpoints:
+            entries.append({"type": service_type, "region": ep.get("region_id") or ep.get("region"),
+                            "interface": ep.get("interface", "public"), "url": ep.get("url") or ep.get("publicURL")})
+    return tuple(entries)
+
+
 @translated
 def connect(account: Account, endpoint: Endpoint, timeout: float | None = None) -> Cloud:
     """Authenticate ``account`` at ``endpoint``: a :class:`Cloud` (raises the core's errors)."""
@@ -275,8 +280,7 @@ def connect(account: Account, endpoint: Endpoint, timeout: float | None = None) 
         session, access = login(account.user)
     region = endpoint.region
     if region is not None:
-        known = sorted({(ep.get("region_id") or ep.get("region"))
-                        for eps in access.service_catalog.get_endpoints().values() for ep in eps} - {None})
+        known = sorted({e["region"] for e in catalogue_of(access) if e["region"]})
         matches = [r for r in known if r.lower() == region.lower()]
         if not matches:
             raise ValidationError(f"Region {region!r} is not in the cloud's catalogue; its regions are: "

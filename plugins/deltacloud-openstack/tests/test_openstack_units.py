@@ -344,3 +344,21 @@ def test_flavor_fits_image_minimums():
     assert not flavor_fits(flavor, {"min_ram": 1024})
     assert not flavor_fits(flavor, {"min_disk": 2})
     assert flavor_fits({"ram": 512, "disk": 0}, {"min_disk": 40})  # disk 0: sized from the image
+
+
+def test_identity_version_picks_the_keystoneauth_plugin():
+    """Rackspace's identity is v2.0 (untestable here: Keystone dropped v2); v3 and discovery otherwise."""
+    from keystoneauth1.identity import generic, v2, v3
+
+    from deltacloud_openstack.session import _auth_plugin
+
+    account = Account("alice", "pw", "web", "corp")
+    rackspace = _auth_plugin(account, parse_provider("https://identity.api.rackspacecloud.com/v2.0;ORD", {}), "web")
+    assert type(rackspace) is v2.Password
+    assert (rackspace.username, rackspace.tenant_name) == ("alice", "web")
+    keystone = _auth_plugin(account, parse_provider("http://k:5000/v3", {}), "web")
+    assert type(keystone) is v3.Password
+    method = keystone.auth_methods[0]
+    assert (method.username, method.user_domain_name) == ("alice", "corp")
+    assert (keystone.project_name, keystone.project_domain_name) == ("web", "corp")
+    assert type(_auth_plugin(account, parse_provider("http://k:5000", {}), None)) is generic.Password
