@@ -124,8 +124,10 @@ def server(driver: OpenStackDriver, cloud: CloudInfo, cleanup: Cleanup):
     """A running server of the demo user (destroyed at the end of the test)."""
     instance = driver.create_instance(image_id=cloud.image_id, hwp_id="m1.tiny", name="test-server")
     cleanup.add(f"server {instance.id}", lambda: destroy_server(driver, instance.id))
-    return wait_until(lambda: driver.get_instance(instance.id), lambda i: i.state == "RUNNING",
-                      what=f"server {instance.id} to run")
+    running = wait_until(lambda: driver.get_instance(instance.id), lambda i: i.state in ("RUNNING", "ERROR"),
+                         what=f"server {instance.id} to run")
+    assert running.state == "RUNNING", f"server {instance.id} failed to boot: {running.extra.get('fault')}"
+    return running
 
 
 def _free_port() -> int:
