@@ -146,7 +146,10 @@ class ComputeMixin:
     @translated
     def list_realms(self, **filters: str) -> list[Realm]:
         zones = (json_of(self._nova("GET", "/os-availability-zone")) or {}).get("availabilityZoneInfo") or []
-        absolute = ((json_of(self._nova("GET", "/limits")) or {}).get("limits") or {}).get("absolute") or {}
+        try:  # the project's instance quota, when the cloud lets us read it
+            absolute = ((json_of(self._nova("GET", "/limits")) or {}).get("limits") or {}).get("absolute") or {}
+        except DeltacloudError:
+            absolute = {}
         limit = absolute.get("maxTotalInstances")
         realms = [Realm(id=z["zoneName"], name=z["zoneName"],
                         state="AVAILABLE" if (z.get("zoneState") or {}).get("available") else "UNAVAILABLE",
