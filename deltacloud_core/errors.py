@@ -99,6 +99,7 @@ class DeltacloudError(Exception):
         clone = type(self).__new__(type(self))
         DeltacloudError.__init__(clone, GENERIC_MESSAGES.get(self.status), backend_code=self.backend_code,
                                  headers=self.headers)
+        clone.status = self.status  # a RateLimited 413/429 keeps its own status
         return clone
 
 

@@ -149,6 +149,14 @@ class Driver:
             password_label=cls.PASSWORD_LABEL,
         )
 
+    def entry_point_collections(self, names: Sequence[str]) -> list[str]:
+        """The collections ``GET /api`` lists, from the ones the class implements (``names``).
+
+        Override when what a cloud offers depends on the account (OpenStack's service catalogue):
+        the entry point then asks the cloud, so it needs credentials. The default keeps them all.
+        """
+        return list(names)
+
     def providers(self) -> list[ProviderInfo] | None:
         """Live provider list for ``/api/drivers/:id`` of the current driver; None = configured."""
         return None

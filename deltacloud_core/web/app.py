@@ -223,7 +223,10 @@ class DeltacloudApp:
         provider = (api_matrix.get("provider") or headers.get("x-deltacloud-provider")
                     or self.settings.default_provider)
         driver = driver.strip().lower()
-        provider = provider.strip().lower() if provider else None
+        # Lower-cased as the original did (EU-West-1 -> eu-west-1), except URLs (a Keystone path).
+        provider = provider.strip() if provider else None
+        if provider and "://" not in provider:
+            provider = provider.lower()
         host = headers.get("host")
         scheme = scope.get("scheme", "http")
         info = RequestInfo(matrix=matrix, ranked=ranked, driver_name=driver, provider=provider, query=query,
@@ -419,11 +422,13 @@ class DeltacloudApp:
         fmt = choose(info.ranked, DOCUMENT_FORMATS)
         if fmt is None:
             return self.responses.plain(406, "", driver=info.driver_name, provider=info.provider)
+        driver = driver_cls(credentials=lambda: request_credentials(request, self.settings.server_credentials),
+                            provider=info.provider)
         try:
+            if driver_cls.entry_point_collections is not Driver.entry_point_collections:
+                offered = set(await invoke_driver(driver, "entry_point_collections", [c.name for c in supported]))
+                supported = [c for c in supported if c.name in offered]
             if "force_auth" in info.query_dict():
-                driver = driver_cls(credentials=lambda: request_credentials(request,
-                                                                            self.settings.server_credentials),
-                                    provider=info.provider)
                 try:
                     valid = await invoke_driver(driver, "validate_credentials")
                 except AuthenticationRequired:
