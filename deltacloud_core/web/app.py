@@ -425,9 +425,6 @@ class DeltacloudApp:
         driver = driver_cls(credentials=lambda: request_credentials(request, self.settings.server_credentials),
                             provider=info.provider)
         try:
-            if driver_cls.entry_point_collections is not Driver.entry_point_collections:
-                offered = set(await invoke_driver(driver, "entry_point_collections", [c.name for c in supported]))
-                supported = [c for c in supported if c.name in offered]
             if "force_auth" in info.query_dict():
                 try:
                     valid = await invoke_driver(driver, "validate_credentials")
@@ -438,6 +435,9 @@ class DeltacloudApp:
                 if not valid:
                     return self.responses.plain(401, "Authentication failed", driver=info.driver_name,
                                                 provider=info.provider, method=request.method)
+            if driver_cls.entry_point_collections is not Driver.entry_point_collections:
+                offered = set(await invoke_driver(driver, "entry_point_collections", [c.name for c in supported]))
+                supported = [c for c in supported if c.name in offered]
             links = []
             for collection in supported:
                 features = tuple(

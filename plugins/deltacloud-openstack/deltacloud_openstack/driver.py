@@ -6,7 +6,7 @@ Credentials and provider: see :mod:`deltacloud_openstack.session`. Errors: see
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import ClassVar
 
 from deltacloud_core import (
@@ -27,6 +27,14 @@ from .swift import SwiftMixin
 from .volumes import VolumesMixin
 
 __all__ = ["OpenStackDriver"]
+
+#: The catalogue service each collection needs (the others, like drivers, need none).
+_SERVICE_OF_COLLECTION: Mapping[str, str] = {
+    **dict.fromkeys(("images", "instances", "instance_states", "keys", "realms", "hardware_profiles"), "compute"),
+    "buckets": "object-store",
+    "storage_volumes": "block-storage",
+    "storage_snapshots": "block-storage",
+}
 
 
 class OpenStackDriver(ComputeMixin, ImagesMixin, VolumesMixin, SwiftMixin, Driver):
@@ -67,6 +75,15 @@ class OpenStackDriver(ComputeMixin, ImagesMixin, VolumesMixin, SwiftMixin, Drive
         except AuthenticationFailure:
             return False
         return True
+
+    @translated
+    def entry_point_collections(self, names: Sequence[str]) -> list[str]:
+        """What this account's Keystone catalogue offers (API.md §7): the compute group needs a
+        compute endpoint, buckets an object store, volumes and snapshots a volume service.
+        Asking the catalogue logs in, so the entry point needs credentials (API.md §5)."""
+        cloud = self.cloud
+        return [name for name in names
+                if name not in _SERVICE_OF_COLLECTION or cloud.has_service(_SERVICE_OF_COLLECTION[name])]
 
     @translated
     def providers(self) -> list[ProviderInfo]:
