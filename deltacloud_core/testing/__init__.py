@@ -4,18 +4,15 @@
 
     import pytest
     from deltacloud_core import Credentials
-    from deltacloud_core.testing import ApiConformance, DriverConformance
+    from deltacloud_core.testing import Conformance
 
-    class MyDriverFixture:
+    class TestMyDriver(Conformance):
         @pytest.fixture
         def driver(self):
             return MyDriver(credentials=Credentials("user", "secret"))
 
-    class TestMyDriver(MyDriverFixture, DriverConformance):
-        pass
-
-    class TestMyDriverApi(MyDriverFixture, ApiConformance):
-        pass
+``Conformance`` runs the driver-level suite (:class:`DriverConformance`) and, in its nested
+``TestApi``, the HTTP one (:class:`ApiConformance`); either can be subclassed alone.
 
 Installed with ``pip install deltacloud-core[testing]``, which also registers the
 ``deltacloud`` pytest plugin (options ``--deltacloud-live``, ``--deltacloud-examples``,
@@ -30,7 +27,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .api import ApiConformance
+    from .api import ApiConformance, Conformance
     from .conformance import DriverConformance, Kit
     from .settings import LIVE_MARKER, ConformanceSettings
     from .stateful import bucket_lifecycle, instance_lifecycle, run_machine
@@ -39,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = [
     "LIVE_MARKER",
     "ApiConformance",
+    "Conformance",
     "ConformanceSettings",
     "DriverConformance",
     "Http",
@@ -54,6 +52,7 @@ __all__ = [
 _HOMES = {
     "LIVE_MARKER": "settings",
     "ApiConformance": "api",
+    "Conformance": "api",
     "ConformanceSettings": "settings",
     "DriverConformance": "conformance",
     "Http": "transport",

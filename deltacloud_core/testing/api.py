@@ -11,12 +11,12 @@ Override the ``http_client`` fixture to aim at a server of your own (a live one)
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
 import pytest
 
-from .conformance import ConformanceBase, Kit, _credentials, _record, over
+from .conformance import ConformanceBase, DriverConformance, Kit, _credentials, _record, over
 from .settings import ConformanceSettings
 from .stateful import MISSING_ID
 
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from ..web.app import DeltacloudApp
     from .transport import Http, Transport
 
-__all__ = ["ApiConformance"]
+__all__ = ["ApiConformance", "Conformance"]
 
 
 class ApiConformance(ConformanceBase):
@@ -198,3 +198,29 @@ def _xml_ids(body: bytes) -> list[str] | None:
     members = members if isinstance(members, list) else [members]
     return sorted(str(m.get("@id", m.get("id"))) for m in members if isinstance(m, dict))
 
+
+
+class Conformance(DriverConformance):
+    """Both suites from one class: the driver-level tests in it, the HTTP ones in its nested
+    ``TestApi`` (an :class:`ApiConformance` made for each subclass, with the same fixtures and
+    class attributes, so one ``driver`` fixture serves both)::
+
+        class TestMyDriver(Conformance):
+            @pytest.fixture
+            def driver(self):
+                return MyDriver(credentials=Credentials("user", "secret"))
+
+    Test overrides (``test_*``) of the subclass apply to the driver-level suite only.
+    """
+
+    TestApi: ClassVar[type[ApiConformance]] = ApiConformance
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        mixins = tuple(b for b in cls.__bases__ if not issubclass(b, ConformanceBase))
+        shared = {name: value for name, value in vars(cls).items()
+                  if not name.startswith(("test_", "__")) and name != "TestApi"}
+        api = type("TestApi", (*mixins, ApiConformance), {
+            **shared, "__module__": cls.__module__, "__qualname__": f"{cls.__qualname__}.TestApi",
+            "__doc__": f"{cls.__name__} over HTTP (ApiConformance)."})
+        cls.TestApi = api

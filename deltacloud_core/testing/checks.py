@@ -71,9 +71,13 @@ def unsupported_reason(driver_cls: type[Driver], collection: Collection, op: Ope
 
 
 def feature_problems(driver_cls: type[Driver], features: FeatureRegistry, collections: CollectionRegistry,
-                     tolerated: Iterable[tuple[str, str]] = ()) -> list[str]:
-    """Declared features that are not in the catalogue, or of a collection that does not exist."""
-    allowed = set(tolerated)
+                     tolerated: Iterable[tuple[str, str] | str] = ()) -> list[str]:
+    """Declared features that are not in the catalogue, or of a collection that does not exist.
+
+    ``tolerated``: features declared on purpose though not in the catalogue, as
+    ``(collection, name)`` pairs or ``"collection:name"`` strings.
+    """
+    allowed = {tuple(t.split(":", 1)) if isinstance(t, str) else tuple(t) for t in tolerated}
     problems = []
     for collection, names in driver_cls.FEATURES.items():
         if collection not in collections:

@@ -9,22 +9,15 @@ pytest.importorskip("deltacloud_core.testing", reason="the conformance kit (delt
 
 from azurite_server import ACCOUNT, KEY
 from deltacloud_core import Credentials
-from deltacloud_core.testing import ApiConformance, ConformanceSettings, DriverConformance
+from deltacloud_core.testing import Conformance, ConformanceSettings
 
 from deltacloud_azure_storage import AzureDriver
 
 
-class AzureFixture:
+class TestAzure(Conformance):
     settings = ConformanceSettings(max_examples=8, stateful_steps=12, max_blob_size=4096, step_timeout=30.0)
 
     @pytest.fixture
     def driver(self, azurite) -> AzureDriver:
         return AzureDriver(credentials=Credentials(ACCOUNT, KEY), provider=azurite.url)
 
-
-class TestAzureDriver(AzureFixture, DriverConformance):
-    pass
-
-
-class TestAzureApi(AzureFixture, ApiConformance):
-    pass

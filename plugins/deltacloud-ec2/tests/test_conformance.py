@@ -13,10 +13,10 @@ import pytest
 from conftest import ACCESS_KEY, CREDENTIALS, IMAGE_X86_64, SECRET_KEY
 from deltacloud_ec2 import EC2Driver
 
-from deltacloud_core.testing import ApiConformance, ConformanceSettings, DriverConformance
+from deltacloud_core.testing import Conformance, ConformanceSettings
 
 
-class EC2Fixture:
+class TestEC2(Conformance):
     settings = ConformanceSettings(max_examples=5, stateful_steps=10, settle_timeout=30.0, poll_interval=0.05,
                                    instance_params={"image_id": IMAGE_X86_64, "hwp_id": "m1.small"})
 
@@ -28,6 +28,13 @@ class EC2Fixture:
         if collection in SEEDS and any(w in request.node.name for w in ("show", "formats", "serialisation")):
             SEEDS[collection](driver, moto.url)
         return driver
+
+    def test_creating_driver_has_create_transition(self, kit) -> None:
+        """EC2's machine (STATES.md) starts instances with an *automatic* ``start -> pending``: the
+        cloud creates them, there is no ``create`` action to advertise. Checked as it is instead."""
+        machine = kit.app.state_machine_for(kit.driver_cls)
+        assert machine.transitions_from("start")[0].auto
+        assert machine.next_state("start", "create") is None
 
 
 def _instance(driver: EC2Driver, endpoint: str) -> str:
@@ -64,15 +71,3 @@ SEEDS = {
     "storage_snapshots": _snapshot,
 }
 
-
-class TestEC2Driver(EC2Fixture, DriverConformance):
-    def test_creating_driver_has_create_transition(self, kit) -> None:
-        """EC2's machine (STATES.md) starts instances with an *automatic* ``start -> pending``: the
-        cloud creates them, there is no ``create`` action to advertise. Checked as it is instead."""
-        machine = kit.app.state_machine_for(kit.driver_cls)
-        assert machine.transitions_from("start")[0].auto
-        assert machine.next_state("start", "create") is None
-
-
-class TestEC2Api(EC2Fixture, ApiConformance):
-    pass
