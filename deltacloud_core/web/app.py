@@ -20,12 +20,9 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import pluggy
-from starlette._utils import get_route_path
 from starlette.applications import Starlette
-from starlette.convertors import PathConvertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
-from starlette.routing import Match, Route, Router
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
@@ -51,6 +48,7 @@ from .negotiation import choose, rank_formats
 from .renderers import RenderEnv, RendererRegistry
 from .request_info import RequestInfo, ordered_params, parse_query, request_credentials, request_info
 from .responses import PLAIN, ResponseFactory
+from .routing import IndexedRouter, OriginalRoute
 from .settings import API_VERSION, Settings
 
 __all__ = ["DeltacloudApp", "create_app"]
@@ -63,79 +61,6 @@ _NOT_FOUND_PAGE = (
     "<h1>Not Found</h1>\n<p>No route matches this path. Start at <a href='{api}'>{api}</a>.</p>\n"
     "</body>\n</html>\n")
 _STATIC = Path(__file__).parent / "static"
-
-
-class _RestConvertor(PathConvertor):
-    """``{name:rest}``: one or more path segments, never empty, no trailing slash (blob ids with ``/``)."""
-
-    regex = "[^/]+(?:/[^/]+)*"
-
-
-register_url_convertor("rest", _RestConvertor())
-
-
-class _Route(Route):
-    """A route whose method mismatch answers like an unknown path (the original's 404)."""
-
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        match, child = super().matches(scope)
-        return (Match.NONE, {}) if match == Match.PARTIAL else (match, child)
-
-
-def _route_key(path: str) -> tuple[str, ...]:
-    """The first two segments of a path: ``/api/instances/inst0`` -> ``("api", "instances")``."""
-    return tuple(path.split("/", 3)[1:3])
-
-
-class _IndexedRouter(Router):
-    """Starlette's router, but a request only tries the routes that can match its first two
-    path segments (``/api/instances/...``), in their original order.
-
-    With 200 routes, trying each route's regex in turn cost 10% of a ``GET /api/instances``
-    (py-spy). A route whose first two segments are literal goes in its own bucket; any
-    other route (a parameter there, a mount) is tried for every path. When no candidate
-    matches, the full original walk runs, so 404s, partial matches and slash redirects
-    are decided exactly as before.
-    """
-
-    _index: dict[tuple[str, ...], list[Any]]
-    _wildcards: list[Any]
-    _indexed: tuple[int, int] = (0, -1)
-
-    def _build_index(self) -> None:
-        keyed: dict[tuple[str, ...], None] = {}
-        for route in self.routes:
-            if type(route) in (Route, _Route) and "{" not in "".join(_route_key(route.path)):
-                keyed[_route_key(route.path)] = None
-        self._index = {key: [r for r in self.routes if self._may_match(r, key)] for key in keyed}
-        self._wildcards = [r for r in self.routes if self._may_match(r, None)]
-        self._indexed = (id(self.routes), len(self.routes))
-
-    @staticmethod
-    def _may_match(route: Any, key: tuple[str, ...] | None) -> bool:
-        if type(route) not in (Route, _Route) or "{" in "".join(_route_key(route.path)):
-            return True  # a mount, a parameter in the first segments: try it for every path
-        return key is not None and _route_key(route.path) == key
-
-    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await super().app(scope, receive, send)
-            return
-        if self._indexed != (id(self.routes), len(self.routes)):
-            self._build_index()
-        if "router" not in scope:
-            scope["router"] = self
-        candidates = self._index.get(_route_key(get_route_path(scope)), self._wildcards)
-        for route in candidates:
-            match, child_scope = route.matches(scope)
-            if match is Match.FULL:
-                scope["route"] = route
-                scope.update(child_scope)
-                await route.handle(scope, receive, send)
-                return
-            if match is Match.PARTIAL:
-                break  # let the original walk pick the first partial match
-        await super().app(scope, receive, send)
 
 
 class DeltacloudApp:
@@ -162,12 +87,9 @@ class DeltacloudApp:
         self.responses = ResponseFactory(self.renderers, self.settings.hostname)
         self._machines: dict[type[Driver], StateMachine | None] = {}
         self._supported: dict[type[Driver] | None, list[str]] = {}
-        self.starlette = Starlette(routes=self._routes(), lifespan=self._lifespan)
-        router = self.starlette.router
-        router.__class__ = _IndexedRouter  # same router, routes tried by path prefix
-        if getattr(router.middleware_stack, "__func__", None) is Router.app:
-            router.middleware_stack = router.app  # Router.__init__ bound the old method
-        self.starlette.router.redirect_slashes = False  # /api/instances/ is a 404, as in the original
+        self.starlette = Starlette(lifespan=self._lifespan)
+        # Routes tried by path prefix; /api/instances/ is a 404 (no slash redirect), as in the original.
+        self.starlette.router = IndexedRouter(routes=self._routes(), lifespan=self._lifespan, redirect_slashes=False)
         self.starlette.add_exception_handler(404, self._not_found)  # type: ignore[arg-type]
         self.asgi: Any = self._prelude
         # Each wrapper goes around the result of the previous one (hook-call order).
@@ -360,17 +282,18 @@ class DeltacloudApp:
     # -- routes ------------------------------------------------------------------------------
     def _routes(self) -> list[Any]:
         routes: list[Any] = [
-            _Route("/api", self._entry_point, methods=["GET", "POST", "OPTIONS"]),
-            _Route("/api/", self._entry_point, methods=["GET", "POST", "OPTIONS"]),
+            OriginalRoute("/api", self._entry_point, methods=["GET", "POST", "OPTIONS"]),
+            OriginalRoute("/api/", self._entry_point, methods=["GET", "POST", "OPTIONS"]),
         ]
         # /api/docs... and /api/openapi(.json): before the collections, never shadowed by them.
-        routes.extend(_Route(path, endpoint, methods=methods) for path, endpoint, methods in DocsPages(self).routes())
+        routes.extend(OriginalRoute(path, endpoint, methods=methods)
+                      for path, endpoint, methods in DocsPages(self).routes())
         # Sub-collections (blobs below /api/buckets/{id}) after every top-level collection, so
         # their {id} routes never shadow a parent's fixed paths (OPTIONS /api/buckets/show).
         for collection in sorted(self.collections, key=lambda c: c.parent is not None):
             routes.extend(self._collection_routes(collection))
-        routes.append(_Route("/", self._root_index, methods=["GET"]))
-        routes.append(_Route("/robots.txt", self._robots, methods=["GET"]))
+        routes.append(OriginalRoute("/", self._root_index, methods=["GET"]))
+        routes.append(OriginalRoute("/robots.txt", self._robots, methods=["GET"]))
         if _STATIC.is_dir():
             from starlette.routing import Mount
 
@@ -382,23 +305,24 @@ class DeltacloudApp:
         base = f"/api/{collection.parent}/{{id}}" if collection.parent else f"/api/{collection.name}"
         routes: list[Any] = []
         for form in collection.forms:
-            routes.append(_Route(base + form.path, operation_endpoint(self, collection, form), methods=["GET"]))
+            routes.append(OriginalRoute(base + form.path, operation_endpoint(self, collection, form), methods=["GET"]))
         get_paths = {op.path for op in collection.operations if op.http_method == "GET"}
         # Paths with a fixed tail (.../content) before those ending in a parameter (a blob id may
         # hold slashes); explicit HEAD operations (blob metadata) before the GETs that imply HEAD.
         ordered = sorted(collection.operations, key=lambda o: (o.path.endswith("}"), o.http_method != "HEAD"))
         for op in ordered:
-            routes.append(_Route(base + op.path, operation_endpoint(self, collection, op), methods=[op.http_method]))
+            endpoint = operation_endpoint(self, collection, op)
+            routes.append(OriginalRoute(base + op.path, endpoint, methods=[op.http_method]))
             if op.http_method != "GET" and op.path not in get_paths and op.path != "":
-                routes.append(_Route(base + op.path, self._empty_head, methods=["HEAD"]))
-        routes.append(_Route(base, self._options_collection(collection), methods=["OPTIONS"]))
+                routes.append(OriginalRoute(base + op.path, self._empty_head, methods=["HEAD"]))
+        routes.append(OriginalRoute(base, self._options_collection(collection), methods=["OPTIONS"]))
         for name in STANDARD_OPERATIONS:
             op = collection.operation(name)
             if op is not None:
-                routes.append(_Route(f"{base}/{name}", self._options_operation(op), methods=["OPTIONS"]))
+                routes.append(OriginalRoute(f"{base}/{name}", self._options_operation(op), methods=["OPTIONS"]))
         for op in collection.operations:
             if op.name not in STANDARD_OPERATIONS and op.member:
-                routes.append(_Route(base + op.path, self._options_operation(op), methods=["OPTIONS"]))
+                routes.append(OriginalRoute(base + op.path, self._options_operation(op), methods=["OPTIONS"]))
         return routes
 
     # -- endpoints of the API root -----------------------------------------------------------
