@@ -38,10 +38,10 @@ from .docs import DocsPages
 from .endpoints import (
     DOCUMENT_FORMATS,
     RuntimeFailure,
+    context_for,
     new_request_id,
     operation_endpoint,
     outcome_headers,
-    render_context,
 )
 from .matrix import parse_matrix_path
 from .negotiation import choose, rank_formats
@@ -212,7 +212,7 @@ class DeltacloudApp:
 
     def render_env(self, info: RequestInfo, path: str, driver_cls: type[Driver] | None = None,
              params: list[tuple[str, Any]] | None = None) -> RenderEnv:
-        return RenderEnv(context=render_context(self, info, driver_cls), resources=self.resources,
+        return RenderEnv(context=context_for(self, info, driver_cls), resources=self.resources,
                          driver_name=info.driver_name, provider=info.provider, path=path,
                          request_params=params if params is not None else ordered_params(info, [], {}),
                          page=self.page_facts(info))
@@ -336,7 +336,7 @@ class DeltacloudApp:
             driver_cls = self.drivers.load(info.driver_name)
         except UnknownDriver as exc:
             return self.responses.error(RuntimeFailure(exc.message), fmt_error, env, method=request.method)
-        env.context = render_context(self, info, driver_cls)
+        env.context = context_for(self, info, driver_cls)
         supported = [c for c in self.collections if c.supported_by(driver_cls)]
         if request.method == "OPTIONS":
             allow = ",".join("Deltacloud::Rabbit::" + "".join(p.title() for p in c.name.split("_")) + "Collection"

@@ -145,7 +145,7 @@ def driver_factory(app: DeltacloudApp, request: Request, info: RequestInfo,
     return build
 
 
-def render_context(app: DeltacloudApp, info: RequestInfo, driver_cls: type[Driver] | None,
+def context_for(app: DeltacloudApp, info: RequestInfo, driver_cls: type[Driver] | None,
                    driver: Driver | None = None) -> RenderContext:
     return RenderContext(api_url=info.api_url, driver_cls=driver_cls, driver=driver,
                          state_machine=app.state_machine_for(driver_cls) if driver_cls else None)
@@ -171,7 +171,7 @@ async def run_operation(app: DeltacloudApp, request: Request, collection: Collec
                 driver_cls = app.drivers.load(info.driver_name)
             except UnknownDriver as exc:
                 raise RuntimeFailure(exc.message) from exc
-            env.context = render_context(app, info, driver_cls)
+            env.context = context_for(app, info, driver_cls)
             if operation.capability is not None and not operation.supported_by(driver_cls):
                 raise CapabilityMissing(operation.capability)
         form, files = ([], {}) if operation.streams_body else await read_form(
