@@ -19,6 +19,9 @@ Installed with ``pip install deltacloud-core[testing]``, which also registers th
 ``--deltacloud-steps``, ``--deltacloud-step-timeout``, ``--deltacloud-settle-timeout``; the
 ``deltacloud_live`` marker; the ``deltacloud_settings`` fixture). This module stays light:
 the classes are imported on first use.
+
+``running_server`` (with ``free_port``) runs a real ``deltacloudd`` in a subprocess on a free
+loopback port for the length of a ``with`` block, for tests that need one over the network.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .api import ApiConformance, Conformance
     from .conformance import DriverConformance, Kit
+    from .server import ServerError, free_port, running_server
     from .settings import LIVE_MARKER, ConformanceSettings
     from .stateful import bucket_lifecycle, instance_lifecycle, run_machine
     from .transport import Http, InProcess, Reply, Transport
@@ -43,10 +47,13 @@ __all__ = [
     "InProcess",
     "Kit",
     "Reply",
+    "ServerError",
     "Transport",
     "bucket_lifecycle",
+    "free_port",
     "instance_lifecycle",
     "run_machine",
+    "running_server",
 ]
 
 _HOMES = {
@@ -59,10 +66,13 @@ _HOMES = {
     "InProcess": "transport",
     "Kit": "conformance",
     "Reply": "transport",
+    "ServerError": "server",
     "Transport": "transport",
     "bucket_lifecycle": "stateful",
+    "free_port": "server",
     "instance_lifecycle": "stateful",
     "run_machine": "stateful",
+    "running_server": "server",
 }
 
 
