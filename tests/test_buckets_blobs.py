@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import socket
 import struct
-import subprocess
-import sys
-import time
 import xml.etree.ElementTree as ET
 import zlib
 from collections.abc import Iterator
@@ -18,6 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 from support.compare import normalize_base
+
+from deltacloud_core.testing.server import running_server
 
 PLAIN = "text/html;charset=utf-8"
 FORMATS = {"xml": "application/xml", "json": "application/json", "html": "text/html"}
@@ -563,43 +561,14 @@ def test_options(anon, path, allow):
 
 # -- against a real server (two workers) ----------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def real_server(tmp_path_factory) -> Iterator[tuple[str, Path]]:
     """``deltacloudd --workers 2`` on a free loopback port with its own mock storage."""
     storage = tmp_path_factory.mktemp("real") / "mock"
-    port = _free_port()
     env = {**os.environ, "DELTACLOUD_MOCK_STORAGE": str(storage)}
     env.pop("API_USER", None)
-    proc = subprocess.Popen([sys.executable, "-m", "deltacloud_core.cli", "-p", str(port), "--workers", "2",
-                             "--log-level", "warning"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"{url}/api", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                out = proc.communicate(timeout=10)[0].decode(errors="replace")
-                pytest.fail(f"server did not start (exit {proc.returncode}):\n{out}")
-            time.sleep(0.1)
+    with running_server(workers=2, env=env, args=["--log-level", "warning"], timeout=20) as url:
         yield url, storage
-    finally:
-        proc.terminate()
-        try:
-            proc.communicate(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate(timeout=10)
 
 
 def _pool_client(url: str) -> httpx.Client:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from deltacloud_core.cli import _app_factory, build_parser
+from deltacloud_core.testing.server import free_port, running_server
 
 CLI = [sys.executable, "-m", "deltacloud_core.cli"]
 
@@ -27,12 +28,6 @@ def _env(mock_storage: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_list_drivers_names_mock(mock_storage):
     result = subprocess.run([*CLI, "--list-drivers"], env=_env(mock_storage), capture_output=True, text=True,
                             timeout=60, check=False)
@@ -41,7 +36,7 @@ def test_list_drivers_names_mock(mock_storage):
 
 
 def test_unknown_driver_exits_2_with_install_hint(mock_storage):
-    result = subprocess.run([*CLI, "-i", "nosuchcloud", "-p", str(_free_port())], env=_env(mock_storage),
+    result = subprocess.run([*CLI, "-i", "nosuchcloud", "-p", str(free_port())], env=_env(mock_storage),
                             capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 2
     assert "nosuchcloud" in result.stderr
@@ -78,57 +73,12 @@ def test_app_factory_reads_settings_from_the_environment(monkeypatch, mock_stora
     assert app.settings.default_provider == "default"
 
 
-class Server:
-    """``deltacloudd`` on a free loopback port, as a subprocess; ``output`` is filled after ``stop``."""
-
-    def __init__(self, env: dict[str, str], *args: str) -> None:
-        port = _free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        self.output = ""
-        self.proc = subprocess.Popen([*CLI, "-p", str(port), *args], env=env, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT)
-
-    def wait_ready(self, seconds: float = 10) -> None:
-        """Poll ``/api`` until it answers 200; fail when the server dies or the time is up."""
-        deadline = time.monotonic() + seconds
-        while True:
-            try:
-                if httpx.get(f"{self.url}/api", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            try:
-                self.proc.wait(timeout=0.1)  # the pause between polls; also notices a server that died
-            except subprocess.TimeoutExpired:
-                pass
-            else:
-                self.stop()
-                pytest.fail(f"deltacloudd exited with {self.proc.returncode}:\n{self.output}")
-            if time.monotonic() > deadline:
-                self.stop()
-                pytest.fail(f"deltacloudd did not answer /api within {seconds} seconds:\n{self.output}")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-        try:
-            out, _ = self.proc.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            out, _ = self.proc.communicate(timeout=10)
-        self.output = (out or b"").decode(errors="replace")
-
-
 @pytest.fixture
 def server(mock_storage, request) -> Iterator[str]:
     """The base URL of a running ``deltacloudd`` (``request.param`` workers, default 1)."""
-    workers = getattr(request, "param", 1)
-    srv = Server(_env(mock_storage), "--workers", str(workers), "--log-level", "warning")
-    try:
-        srv.wait_ready()
-        yield srv.url
-    finally:
-        srv.stop()
+    with running_server(workers=getattr(request, "param", 1), env=_env(mock_storage),
+                        args=["--log-level", "warning"]) as url:
+        yield url
 
 
 @pytest.mark.parametrize("server", [1, 2], indirect=True, ids=["one-worker", "two-workers"])
@@ -155,33 +105,26 @@ def test_server_serves_the_mock_cloud(server):
     assert destroyed.status_code == 204
 
 
-def test_trace_hooks_are_logged(mock_storage):
-    srv = Server(_env(mock_storage, DELTACLOUD_TRACE_HOOKS="1"))
-    try:
-        srv.wait_ready()
-    finally:
-        srv.stop()
-    assert "deltacloud_register_collections" in srv.output
-    assert "deltacloud_startup" in srv.output
+def test_trace_hooks_are_logged(mock_storage, tmp_path):
+    log = tmp_path / "deltacloudd.log"
+    with running_server(env=_env(mock_storage, DELTACLOUD_TRACE_HOOKS="1"), log_path=log):
+        pass
+    output = log.read_text(errors="replace")
+    assert "deltacloud_register_collections" in output
+    assert "deltacloud_startup" in output
 
 
-def test_access_log_is_off_unless_asked(mock_storage):
-    quiet = Server(_env(mock_storage))
-    try:
-        quiet.wait_ready()
-        httpx.get(f"{quiet.url}/api/realms", auth=("mockuser", "mockpassword"), timeout=10)
-    finally:
-        quiet.stop()
-    assert "/api/realms" not in quiet.output
-    loud = Server(_env(mock_storage), "--access-log")
-    try:
-        loud.wait_ready()
-        httpx.get(f"{loud.url}/api/realms", auth=("mockuser", "mockpassword"), timeout=10)
-    finally:
-        loud.stop()
-    assert "GET /api/realms" in loud.output
-    assert "mockpassword" not in loud.output
-    assert "Authorization" not in loud.output
+def test_access_log_is_off_unless_asked(mock_storage, tmp_path):
+    quiet_log, loud_log = tmp_path / "quiet.log", tmp_path / "loud.log"
+    with running_server(env=_env(mock_storage), log_path=quiet_log) as url:
+        httpx.get(f"{url}/api/realms", auth=("mockuser", "mockpassword"), timeout=10)
+    assert "/api/realms" not in quiet_log.read_text(errors="replace")
+    with running_server(env=_env(mock_storage), args=["--access-log"], log_path=loud_log) as url:
+        httpx.get(f"{url}/api/realms", auth=("mockuser", "mockpassword"), timeout=10)
+    loud_output = loud_log.read_text(errors="replace")
+    assert "GET /api/realms" in loud_output
+    assert "mockpassword" not in loud_output
+    assert "Authorization" not in loud_output
 
 
 def _nginx_example() -> str:
@@ -203,67 +146,65 @@ def test_nginx_example_balances_two_servers(mock_storage, tmp_path):
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
                     "/CN=deltacloud.example.com", "-keyout", str(key), "-out", str(cert)],
                    check=True, capture_output=True, timeout=60)
-    backends = [Server(_env(mock_storage)), Server(_env(mock_storage))]
-    https_port, http_port = _free_port(), _free_port()
-    site = _nginx_example()
-    for old, backend in zip(("10.0.0.11:3001", "10.0.0.12:3001"), backends, strict=True):
-        site = _replace(site, old, backend.url.removeprefix("http://"))
-    site = _replace(site, "listen 443 ssl;", f"listen 127.0.0.1:{https_port} ssl;")
-    site = _replace(site, "listen 80;", f"listen 127.0.0.1:{http_port};")
-    site = _replace(site, "/etc/ssl/certs/deltacloud.example.com.pem", str(cert))
-    site = _replace(site, "/etc/ssl/private/deltacloud.example.com.key", str(key))
-    temp = "\n".join(f"  {kind}_temp_path {tmp_path / kind};" for kind in ("client_body", "proxy", "fastcgi",
-                                                                             "uwsgi", "scgi"))
-    conf = tmp_path / "nginx.conf"
-    conf.write_text(f"daemon off;\nworker_processes 1;\npid {tmp_path / 'nginx.pid'};\n"
-                    f"error_log {tmp_path / 'error.log'} warn;\nevents {{ worker_connections 64; }}\n"
-                    f"http {{\n  access_log off;\n{temp}\n{site}\n}}\n")
-    nginx = None
-    try:
-        for backend in backends:
-            backend.wait_ready()
-        nginx = subprocess.Popen(["nginx", "-p", str(tmp_path), "-e", str(tmp_path / "error.log"), "-c", str(conf)],
-                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        base = f"https://127.0.0.1:{https_port}"
-        deadline = time.monotonic() + 10
-        with httpx.Client(verify=False, timeout=10, auth=("mockuser", "mockpassword")) as client:
-            while True:
+    with contextlib.ExitStack() as stack:
+        backends = [stack.enter_context(running_server(env=_env(mock_storage))) for _ in range(2)]
+        https_port, http_port = free_port(), free_port()
+        site = _nginx_example()
+        for old, backend in zip(("10.0.0.11:3001", "10.0.0.12:3001"), backends, strict=True):
+            site = _replace(site, old, backend.removeprefix("http://"))
+        site = _replace(site, "listen 443 ssl;", f"listen 127.0.0.1:{https_port} ssl;")
+        site = _replace(site, "listen 80;", f"listen 127.0.0.1:{http_port};")
+        site = _replace(site, "/etc/ssl/certs/deltacloud.example.com.pem", str(cert))
+        site = _replace(site, "/etc/ssl/private/deltacloud.example.com.key", str(key))
+        temp = "\n".join(f"  {kind}_temp_path {tmp_path / kind};" for kind in ("client_body", "proxy", "fastcgi",
+                                                                                 "uwsgi", "scgi"))
+        conf = tmp_path / "nginx.conf"
+        conf.write_text(f"daemon off;\nworker_processes 1;\npid {tmp_path / 'nginx.pid'};\n"
+                        f"error_log {tmp_path / 'error.log'} warn;\nevents {{ worker_connections 64; }}\n"
+                        f"http {{\n  access_log off;\n{temp}\n{site}\n}}\n")
+        nginx = None
+        try:
+            nginx = subprocess.Popen(["nginx", "-p", str(tmp_path), "-e", str(tmp_path / "error.log"), "-c", str(conf)],
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            base = f"https://127.0.0.1:{https_port}"
+            deadline = time.monotonic() + 10
+            with httpx.Client(verify=False, timeout=10, auth=("mockuser", "mockpassword")) as client:
+                while True:
+                    try:
+                        entry = client.get(f"{base}/api", params={"format": "xml"})
+                        break
+                    except httpx.TransportError:
+                        pass
+                    try:
+                        nginx.wait(timeout=0.1)
+                    except subprocess.TimeoutExpired:
+                        pass
+                    else:
+                        output = nginx.stdout.read().decode(errors="replace") if nginx.stdout else ""
+                        pytest.fail(f"nginx exited with {nginx.returncode}:\n{output}\n"
+                                    f"{(tmp_path / 'error.log').read_text()}")
+                    assert time.monotonic() < deadline, "nginx did not answer within 10 seconds"
+                assert entry.status_code == 200
+                assert entry.headers.get_list("server") == ["Apache-Deltacloud/1.1.3"]
+                assert len(entry.headers.get_list("date")) == 1
+                # X-Forwarded-Proto from a trusted proxy: links say https and keep the port.
+                assert f'href="{base}/api/instances"' in entry.text
+
+                created = client.post(f"{base}/api/instances", data={"image_id": "img1"}, params={"format": "json"})
+                assert created.status_code == 201
+                assert created.headers["location"].startswith(f"{base}/api/instances/")
+                for _ in range(4):  # whichever backend answers, it sees the same mock cloud
+                    assert client.get(created.headers["location"], params={"format": "json"}).status_code == 200
+
+                redirect = httpx.get(f"http://127.0.0.1:{http_port}/api", follow_redirects=False, timeout=10)
+                assert redirect.status_code == 301
+                assert redirect.headers["location"].startswith("https://")
+        finally:
+            if nginx is not None:
+                nginx.terminate()
                 try:
-                    entry = client.get(f"{base}/api", params={"format": "xml"})
-                    break
-                except httpx.TransportError:
-                    pass
-                try:
-                    nginx.wait(timeout=0.1)
+                    nginx.communicate(timeout=10)
                 except subprocess.TimeoutExpired:
-                    pass
-                else:
-                    output = nginx.stdout.read().decode(errors="replace") if nginx.stdout else ""
-                    pytest.fail(f"nginx exited with {nginx.returncode}:\n{output}\n"
-                                f"{(tmp_path / 'error.log').read_text()}")
-                assert time.monotonic() < deadline, "nginx did not answer within 10 seconds"
-            assert entry.status_code == 200
-            assert entry.headers.get_list("server") == ["Apache-Deltacloud/1.1.3"]
-            assert len(entry.headers.get_list("date")) == 1
-            # X-Forwarded-Proto from a trusted proxy: links say https and keep the port.
-            assert f'href="{base}/api/instances"' in entry.text
+                    nginx.kill()
+                    nginx.communicate(timeout=10)
 
-            created = client.post(f"{base}/api/instances", data={"image_id": "img1"}, params={"format": "json"})
-            assert created.status_code == 201
-            assert created.headers["location"].startswith(f"{base}/api/instances/")
-            for _ in range(4):  # whichever backend answers, it sees the same mock cloud
-                assert client.get(created.headers["location"], params={"format": "json"}).status_code == 200
-
-            redirect = httpx.get(f"http://127.0.0.1:{http_port}/api", follow_redirects=False, timeout=10)
-            assert redirect.status_code == 301
-            assert redirect.headers["location"].startswith("https://")
-    finally:
-        if nginx is not None:
-            nginx.terminate()
-            try:
-                nginx.communicate(timeout=10)
-            except subprocess.TimeoutExpired:
-                nginx.kill()
-                nginx.communicate(timeout=10)
-        for backend in backends:
-            backend.stop()
