@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,8 @@ import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from deltacloud_core.testing.server import free_port
 
 __all__ = ["START_TIMEOUT", "MotoServer", "free_port", "moto_command"]
 
@@ -33,12 +34,6 @@ MOTO_ENV: Mapping[str, str] = {
     "MOTO_ENABLE_KEYPAIR_VALIDATION": "true",
     "MOTO_AMIS_PATH": str(DATA / "amis.json"),
 }
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def moto_command() -> list[str]:

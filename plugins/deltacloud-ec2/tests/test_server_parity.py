@@ -9,18 +9,17 @@ a blob and its metadata.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
 from conftest import AUTH
-from moto_process import MotoServer, free_port
+from moto_process import MotoServer
+
+from deltacloud_core.testing.server import running_server
 
 START_TIMEOUT = 30.0
 SETTLE_TIMEOUT = 30.0
@@ -32,44 +31,9 @@ class Server:
     driver: str
     url: str
     auth: tuple[str, str]
-    process: subprocess.Popen[bytes]
 
     def client(self, **kwargs: object) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=30, **kwargs)  # type: ignore[arg-type]
-
-
-def _start(driver: str, env: dict[str, str], log: Path, auth: tuple[str, str]) -> Server:
-    port = free_port()
-    deltacloudd = Path(sys.executable).with_name("deltacloudd")
-    command = [str(deltacloudd)] if deltacloudd.exists() else [sys.executable, "-m", "deltacloud_core.cli"]
-    with open(log, "wb") as out:
-        process = subprocess.Popen([*command, "-i", driver, "-r", "127.0.0.1", "-p", str(port)],
-                                   stdout=out, stderr=subprocess.STDOUT, env=env)
-    server = Server(driver, f"http://127.0.0.1:{port}", auth, process)
-    deadline = time.monotonic() + START_TIMEOUT
-    while True:
-        try:
-            if httpx.get(f"{server.url}/api", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            _stop(process)
-            raise RuntimeError(f"deltacloudd -i {driver} did not start:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            process.wait(timeout=0.05)  # the bounded pause between two looks
-        except subprocess.TimeoutExpired:
-            pass
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module", params=["mock", "ec2"])
@@ -81,11 +45,8 @@ def server(request: pytest.FixtureRequest, moto_server: MotoServer,
     auth = ("mockuser", "mockpassword") if driver == "mock" else AUTH
     if driver == "ec2":
         moto_server.reset()
-    running = _start(driver, env, base / "deltacloudd.log", auth)
-    try:
-        yield running
-    finally:
-        _stop(running.process)
+    with running_server(driver=driver, env=env, timeout=START_TIMEOUT, log_path=base / "deltacloudd.log") as url:
+        yield Server(driver, url, auth)
 
 
 def poll(read: Callable[[], str], done: Callable[[str], bool]) -> str:
