@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,14 +32,10 @@ from pathlib import Path
 
 import httpx
 
+from deltacloud_core.testing.server import free_port
+
 AUTH = ("mockuser", "mockpassword")
 CHUNK = 1024 * 1024
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def descendants(pid: int) -> list[int]:

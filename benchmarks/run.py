@@ -37,7 +37,6 @@ import platform
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -47,6 +46,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from deltacloud_core.testing.server import free_port
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -62,12 +63,6 @@ CREATE_FORM = "image_id=img1&initial_state=STOPPED"
 
 
 # -- processes -------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def python_bin() -> str:
     return sys.executable
