@@ -19,6 +19,8 @@ import time
 from pathlib import Path
 from typing import IO
 
+from deltacloud_core.testing.server import free_port
+
 __all__ = ["ACCOUNT", "KEY", "PLUGIN_DIR", "Azurite", "AzuriteError", "ensure_installed", "free_port"]
 
 #: Azurite's well-known development account and key.
@@ -34,13 +36,6 @@ START_TIMEOUT = 30.0
 
 class AzuriteError(RuntimeError):
     """Azurite could not be installed or started."""
-
-
-def free_port() -> int:
-    """A TCP port that was free on 127.0.0.1 a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def ensure_installed() -> Path:
