@@ -11,9 +11,7 @@ its output: these tests are never skipped. The unit tests (parsing, errors, stat
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 from deltacloud_core import Credentials
+from deltacloud_core.testing.server import running_server
 from openstack_support import Cleanup, CloudInfo, destroy_server, wait_until
 
 from deltacloud_openstack import OpenStackDriver
@@ -130,41 +129,14 @@ def server(driver: OpenStackDriver, cloud: CloudInfo, cleanup: Cleanup):
     return running
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def api_url(cloud: CloudInfo) -> Iterator[str]:
     """A real ``deltacloudd -i openstack -P <test cloud>`` on a free loopback port."""
-    port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("API_", "OS_"))}
-    log = open(BASE / f"deltacloudd-{port}.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([str(Path(sys.executable).with_name("deltacloudd")), "-i", "openstack", "-r", "127.0.0.1",
-                             "-p", str(port), "-P", cloud.provider], stdout=log, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}/api"
-    try:
-        def up() -> bool:
-            if proc.poll() is not None:
-                raise AssertionError(f"deltacloudd exited with {proc.returncode}: "
-                                     f"{(BASE / f'deltacloudd-{port}.log').read_text()[-2000:]}")
-            try:
-                return httpx.get(f"{url}/instance_states?format=json", timeout=2).status_code == 200
-            except httpx.TransportError:
-                return False
-
-        wait_until(up, bool, what="deltacloudd to answer", timeout=30)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log.close()
+    with running_server(driver="openstack", provider=cloud.provider, env=env,
+                        ready_path="/api/instance_states?format=json", timeout=30,
+                        log_path=BASE / f"deltacloudd-{os.getpid()}.log") as url:
+        yield f"{url}/api"
 
 
 @pytest.fixture
