@@ -22,14 +22,10 @@ from .base import (
 _ID = Param("id", required=True, description="The address (its IP)")
 
 
-def _extra(call: OperationCall, *known: str) -> dict[str, str]:
-    """Parameters a driver may read besides the ones the core passes itself."""
-    skip = {"id", "format", "_method", *known}
-    return {k: v for k, v in call.params.items() if k not in skip and k.isidentifier() and not k.startswith("_")}
 
 
 async def _create(call: OperationCall) -> Outcome:
-    address = await call.invoke("create_address", **_extra(call))
+    address = await call.invoke("create_address", **call.extra_params())
     return Outcome.member("address", address, status=201, location=call.url("addresses", address.id))
 
 

@@ -427,6 +427,14 @@ class OperationCall:
             raise RuntimeError(f"operation {self.operation.name} does not stream its body")
         return BodyReader(self.body_stream)
 
+    def extra_params(self, *consumed: str) -> dict[str, str]:
+        """The request's other parameters, passed to a driver as ``**extra``: everything but
+        ``consumed``, ``id``, the path parameters, ``format`` and names that are no Python identifier
+        or start with ``_`` (``_method``)."""
+        skip = {"id", "format", *consumed, *self.path_params}
+        return {k: v for k, v in self.params.items()
+                if k not in skip and k.isidentifier() and not k.startswith("_")}
+
     def filters(self, *names: str) -> dict[str, str]:
         """The given parameters that the request carries, for a driver's ``list_*``."""
         return {n: self.params[n] for n in names if self.params.get(n) not in (None, "")}

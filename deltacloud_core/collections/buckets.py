@@ -123,9 +123,8 @@ async def _create_bucket(call: OperationCall) -> Outcome:
     name = call.params["name"]
     if not name:
         raise ValidationError("A bucket needs a name.")
-    extra = {k: v for k, v in call.params.items()
-             if k not in ("name", "location", "format", "_method") and k.isidentifier() and not k.startswith("_")}
-    bucket = await call.invoke("create_bucket", name=name, location=call.param("location") or None, **extra)
+    bucket = await call.invoke("create_bucket", name=name, location=call.param("location") or None,
+                               **call.extra_params("name", "location"))
     return Outcome.member("bucket", bucket, status=201, location=call.url("buckets", bucket.id))
 
 

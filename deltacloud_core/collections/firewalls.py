@@ -62,9 +62,8 @@ def rule_sources(params: Mapping[str, str]) -> tuple[FirewallRuleSource, ...]:
 
 
 def _extra(call: OperationCall, *known: str) -> dict[str, str]:
-    skip = {"id", "format", "_method", *known}
-    return {k: v for k, v in call.params.items()
-            if k not in skip and k.isidentifier() and not k.startswith("_") and not _is_source_param(k)}
+    """Extra parameters, minus the rule sources (read by the handler itself)."""
+    return {k: v for k, v in call.extra_params(*known).items() if not _is_source_param(k)}
 
 
 async def _create(call: OperationCall) -> Outcome:

@@ -21,15 +21,11 @@ from .base import (
 
 
 async def _create(call: OperationCall) -> Outcome:
-    extra = {k: v for k, v in call.params.items() if k not in ("instance_id", "name", "description", "format")}
     image = await call.invoke("create_image", instance_id=call.params["instance_id"], name=call.param("name"),
-                              description=call.param("description"), **_plain(extra))
+                              description=call.param("description"),
+                              **call.extra_params("instance_id", "name", "description"))
     return Outcome.member("image", image, status=201, location=call.url("images", image.id))
 
-
-def _plain(extra: dict[str, str]) -> dict[str, str]:
-    """Extra parameters a driver may read, minus anything that is not a Python identifier."""
-    return {k: v for k, v in extra.items() if k.isidentifier() and not k.startswith("_")}
 
 
 async def _new_form(call: OperationCall) -> Outcome:

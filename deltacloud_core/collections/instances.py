@@ -25,7 +25,7 @@ from .base import (
 )
 
 #: Parameters the core reads itself; everything else a client sends is passed as ``extra``.
-_CORE_CREATE_PARAMS = {"image_id", "hwp_id", "realm_id", "keyname", "name", "user_data", "format", "_method"}
+_CORE_CREATE_PARAMS = ("image_id", "hwp_id", "realm_id", "keyname", "name", "user_data")
 
 
 def _decode_user_data(raw: str | None) -> bytes | None:
@@ -51,8 +51,7 @@ async def _create(call: OperationCall) -> Outcome:
     elif overrides:
         names = ", ".join(f"hwp_{n}" for n in overrides)
         raise ValidationError(f"Parameter(s) {names} need hwp_id: name the hardware profile to adjust.")
-    extra = {k: v for k, v in params.items()
-             if k not in _CORE_CREATE_PARAMS and not k.startswith("hwp_") and k.isidentifier()}
+    extra = {k: v for k, v in call.extra_params(*_CORE_CREATE_PARAMS).items() if not k.startswith("hwp_")}
     created = await call.invoke(
         "create_instance", image_id=params["image_id"], hwp_id=hwp_id, realm_id=params.get("realm_id") or None,
         hwp_overrides=accepted, keyname=params.get("keyname") or None, name=params.get("name") or None,
@@ -87,8 +86,7 @@ def _action(action: str) -> object:
 
 
 async def _run(call: OperationCall) -> Outcome:
-    extra = {k: v for k, v in call.params.items()
-             if k not in ("id", "cmd", "private_key", "password", "ip", "port", "format") and k.isidentifier()}
+    extra = call.extra_params("cmd", "private_key", "password", "ip", "port")
     result = await call.invoke("run_on_instance", call.id, cmd=call.params["cmd"],
                                private_key=call.param("private_key"), password=call.param("password"),
                                ip=call.param("ip"), port=call.param("port"), **extra)

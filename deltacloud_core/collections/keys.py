@@ -21,10 +21,8 @@ from .base import (
 
 
 async def _create(call: OperationCall) -> Outcome:
-    extra = {k: v for k, v in call.params.items()
-             if k not in ("name", "public_key", "format", "_method") and k.isidentifier()}
     key = await call.invoke("create_key", name=call.params["name"], public_key=call.param("public_key") or None,
-                            **extra)
+                            **call.extra_params("name", "public_key"))
     return Outcome.member("key", key, status=201, location=call.url("keys", key.id))
 
 

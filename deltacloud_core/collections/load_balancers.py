@@ -27,14 +27,11 @@ _ID = Param("id", required=True, description="Load balancer id")
 _CREATE_PARAMS = ("name", "realm_id", "listener_protocol", "listener_balancer_port", "listener_instance_port")
 
 
-def _extra(call: OperationCall, *known: str) -> dict[str, str]:
-    skip = {"id", "format", "_method", *known}
-    return {k: v for k, v in call.params.items() if k not in skip and k.isidentifier() and not k.startswith("_")}
 
 
 async def _create(call: OperationCall) -> Outcome:
     values = {name: call.params[name] for name in _CREATE_PARAMS}
-    lb = await call.invoke("create_load_balancer", **values, **_extra(call, *_CREATE_PARAMS))
+    lb = await call.invoke("create_load_balancer", **values, **call.extra_params(*_CREATE_PARAMS))
     return Outcome.member("load_balancer", lb, status=201, location=call.url("load_balancers", lb.id))
 
 

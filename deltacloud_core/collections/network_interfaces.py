@@ -23,9 +23,6 @@ from .base import (
 _ID = Param("id", required=True, description="Network interface id")
 
 
-def _extra(call: OperationCall, *known: str) -> dict[str, str]:
-    skip = {"id", "format", "_method", *known}
-    return {k: v for k, v in call.params.items() if k not in skip and k.isidentifier() and not k.startswith("_")}
 
 
 async def _create(call: OperationCall) -> Outcome:
@@ -34,7 +31,7 @@ async def _create(call: OperationCall) -> Outcome:
     nic = await call.invoke("create_network_interface", instance=call.params["instance"],
                             network=call.params["network"], name=call.param("name") or None,
                             subnet=call.param("subnet") or None,
-                            **_extra(call, "instance", "network", "name", "subnet"))
+                            **call.extra_params("instance", "network", "name", "subnet"))
     return Outcome.member("network_interface", nic, status=201, location=call.url("network_interfaces", nic.id))
 
 

@@ -22,15 +22,12 @@ from .base import (
 _ID = Param("id", required=True, description="Network id")
 
 
-def _extra(call: OperationCall, *known: str) -> dict[str, str]:
-    skip = {"id", "format", "_method", *known}
-    return {k: v for k, v in call.params.items() if k not in skip and k.isidentifier() and not k.startswith("_")}
 
 
 async def _create(call: OperationCall) -> Outcome:
     # The original answered 200 without Location (and its XML failed); a create is 201 + Location.
     network = await call.invoke("create_network", address_block=call.param("address_block") or None,
-                                name=call.param("name") or None, **_extra(call, "address_block", "name"))
+                                name=call.param("name") or None, **call.extra_params("address_block", "name"))
     return Outcome.member("network", network, status=201, location=call.url("networks", network.id))
 
 

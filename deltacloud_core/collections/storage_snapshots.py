@@ -21,13 +21,12 @@ from .base import (
 
 __all__ = ["STORAGE_SNAPSHOTS"]
 
-_CORE_CREATE_PARAMS = {"volume_id", "name", "description", "format", "_method"}
+_CORE_CREATE_PARAMS = ("volume_id", "name", "description")
 
 
 async def _create(call: OperationCall) -> Outcome:
     params = call.params
-    extra = {k: v for k, v in params.items()
-             if k not in _CORE_CREATE_PARAMS and k.isidentifier() and not k.startswith("_")}
+    extra = call.extra_params(*_CORE_CREATE_PARAMS)
     snapshot = await call.invoke("create_storage_snapshot", volume_id=params["volume_id"],
                                  name=params.get("name") or None, description=params.get("description") or None,
                                  **extra)

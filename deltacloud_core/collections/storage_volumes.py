@@ -24,13 +24,12 @@ from .base import (
 __all__ = ["STORAGE_VOLUMES"]
 
 #: Parameters the core reads itself; anything else a client sends reaches the driver as ``extra``.
-_CORE_CREATE_PARAMS = {"capacity", "realm_id", "snapshot_id", "name", "description", "format", "_method"}
+_CORE_CREATE_PARAMS = ("capacity", "realm_id", "snapshot_id", "name", "description")
 
 
 async def _create(call: OperationCall) -> Outcome:
     params = call.params
-    extra = {k: v for k, v in params.items()
-             if k not in _CORE_CREATE_PARAMS and k.isidentifier() and not k.startswith("_")}
+    extra = call.extra_params(*_CORE_CREATE_PARAMS)
     volume = await call.invoke(
         "create_storage_volume", capacity=params.get("capacity") or None, realm_id=params.get("realm_id") or None,
         snapshot_id=params.get("snapshot_id") or None, name=params.get("name") or None,

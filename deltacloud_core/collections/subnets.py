@@ -23,16 +23,13 @@ from .base import (
 _ID = Param("id", required=True, description="Subnet id")
 
 
-def _extra(call: OperationCall, *known: str) -> dict[str, str]:
-    skip = {"id", "format", "_method", *known}
-    return {k: v for k, v in call.params.items() if k not in skip and k.isidentifier() and not k.startswith("_")}
 
 
 async def _create(call: OperationCall) -> Outcome:
     # The original answered 200 without Location (and its XML failed); a create is 201 + Location.
     subnet = await call.invoke("create_subnet", network_id=call.params["network_id"],
                                address_block=call.params["address_block"], name=call.param("name") or None,
-                               **_extra(call, "network_id", "address_block", "name"))
+                               **call.extra_params("network_id", "address_block", "name"))
     return Outcome.member("subnet", subnet, status=201, location=call.url("subnets", subnet.id))
 
 
