@@ -71,9 +71,14 @@ def _requests() -> list[tuple[str, str, str, dict[str, str], bool]]:
         out.append((f"POST run {fmt}", "POST", f"/api/instances/inst1/run?format={fmt}", {"cmd": "uname -a"}, True))
     out.append(("GET after changes xml", "GET", "/api/instances", {}, True))
     out.append(("GET after changes json", "GET", "/api/instances?format=json", {}, True))
+    for fmt in ACCEPTS:  # lists again: items served from the fragment cache must be the same bytes
+        out.append((f"GET again {fmt}", "GET", "/api/instances", {}, True))
+        out.append((f"GET again filtered {fmt}", "GET", "/api/instances?state=RUNNING", {}, True))
     out.append(("DELETE created xml", "DELETE", "/api/instances/inst4?format=xml", {}, True))
     out.append(("DELETE running xml", "DELETE", "/api/instances/inst0?format=xml", {}, True))
     out.append(("DELETE nosuch json", "DELETE", "/api/instances/nosuch?format=json", {}, True))
+    out.append(("GET after delete xml", "GET", "/api/instances", {}, True))
+    out.append(("GET after delete json", "GET", "/api/instances?format=json", {}, True))
     return out
 
 

@@ -93,6 +93,7 @@ class FeatureRegistry:
     def __init__(self) -> None:
         self._features: dict[str, Feature] = {}
         self._owners: dict[str, str] = {}
+        self._param_names: dict[tuple[str, str, int], tuple[str, ...]] = {}
 
     def register(self, feature: Feature, *, owner: str = "core") -> None:
         key = f"{feature.collection}:{feature.name}"
@@ -114,3 +115,13 @@ class FeatureRegistry:
 
     def for_collection(self, collection: str) -> list[Feature]:
         return [f for f in self._features.values() if f.collection == collection]
+
+    def param_names(self, collection: str, operation: str) -> tuple[str, ...]:
+        """Names of the parameters the features of ``collection`` add to ``operation``."""
+        key = (collection, operation, len(self._features))
+        names = self._param_names.get(key)
+        if names is None:
+            names = tuple(p.name for f in self.for_collection(collection) if f.operation == operation
+                          for p in f.params)
+            self._param_names[key] = names
+        return names

@@ -57,6 +57,20 @@ Handler = Callable[["OperationCall"], Awaitable["Outcome"]]
 DRIVER_THREADS = ThreadPoolExecutor(max_workers=64, thread_name_prefix="deltacloud-driver")
 
 
+_ASYNC: dict[Any, bool] = {}
+
+
+def _is_async(func: Any) -> bool:
+    """``inspect.iscoroutinefunction``, remembered per function of a driver class."""
+    target = getattr(func, "__func__", None)
+    if target is None:
+        return inspect.iscoroutinefunction(func)
+    known = _ASYNC.get(target)
+    if known is None:
+        known = _ASYNC[target] = inspect.iscoroutinefunction(func)
+    return known
+
+
 async def invoke_driver(driver: Driver, method: str, *args: Any, **kwargs: Any) -> Any:
     """Call ``driver.<method>``: awaited when async, else in a bounded worker thread (so a slow
     cloud never blocks the event loop).
@@ -66,7 +80,7 @@ async def invoke_driver(driver: Driver, method: str, *args: Any, **kwargs: Any) 
     ``NONBLOCKING_METHODS`` (a local store's reads: the hop to a thread costs more than the call).
     """
     func = getattr(driver, method)
-    if inspect.iscoroutinefunction(func):
+    if _is_async(func):
         return await func(*args, **kwargs)
     if not driver.BLOCKING or method in driver.NONBLOCKING_METHODS:
         return func(*args, **kwargs)
@@ -441,11 +455,7 @@ class OperationCall:
 
     def feature_params(self, operation: str) -> list[str]:
         """Names of parameters the catalogue's features add to ``operation`` of this collection."""
-        names: list[str] = []
-        for feature in self.features.for_collection(self.collection.name):
-            if feature.operation == operation:
-                names.extend(p.name for p in feature.params)
-        return names
+        return list(self.features.param_names(self.collection.name, operation))
 
 
 # -- generic handlers ------------------------------------------------------------------------

@@ -24,6 +24,8 @@ class MatrixPath:
 
 def parse_matrix_path(raw_path: str) -> MatrixPath:
     """Split ``raw_path`` (still percent-encoded) into a routing path and matrix params."""
+    if ";" not in raw_path and "%" not in raw_path and "//" not in raw_path:
+        return MatrixPath(path=raw_path or "/")  # nothing to take out or decode (most requests)
     segments = raw_path.split("/")
     out_segments: list[str] = []
     params: dict[str, dict[str, str]] = {}

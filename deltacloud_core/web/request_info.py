@@ -46,7 +46,11 @@ def request_credentials(request: Request, server_credentials: Credentials | None
     """Server-side credentials when configured, else the request's HTTP Basic ones."""
     if server_credentials is not None:
         return server_credentials
-    return parse_basic_authorization(request.headers.get("authorization"))
+    # The first Authorization header, as ``request.headers.get`` finds it (ASGI names are lower case).
+    for name, value in request.scope["headers"]:
+        if name == b"authorization":
+            return parse_basic_authorization(value.decode("latin-1"))
+    return None
 
 
 def ordered_params(info: RequestInfo, form: list[tuple[str, Any]],

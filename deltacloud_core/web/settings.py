@@ -29,6 +29,8 @@ class Settings:
     max_upload_bytes: int = 5 * 1024 ** 3
     #: Seconds a driver call may take before the request answers 504.
     backend_timeout: float = 60.0
+    #: Bytes of rendered list items kept for models a driver returns again unchanged (0: off).
+    render_cache_bytes: int = 16 * 1024 * 1024
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -42,6 +44,7 @@ class Settings:
             "max_body_bytes": int(env.get("DELTACLOUD_MAX_BODY_BYTES", 10 * 1024 * 1024)),
             "max_upload_bytes": int(env.get("DELTACLOUD_MAX_UPLOAD_BYTES", 5 * 1024 ** 3)),
             "backend_timeout": float(env.get("DELTACLOUD_BACKEND_TIMEOUT", 60.0)),
+            "render_cache_bytes": int(float(env.get("DELTACLOUD_RENDER_CACHE_MB", 16)) * 1024 * 1024),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from ...collections.base import Collection, Operation, Outcome, Resource
 from ...errors import DeltacloudError
 from ...schemas.context import RenderContext
+from .fragments import FragmentCache
 
 __all__ = ["RenderEnv", "Renderer", "RendererRegistry"]
 
@@ -31,6 +32,12 @@ class RenderEnv:
     operation: Operation | None = None
     #: Extra facts for HTML pages (entry-point links, features, driver list, request id ...).
     page: dict[str, Any] = field(default_factory=dict)
+    #: Rendered list items of unchanged models (None: render every item).
+    fragments: FragmentCache | None = None
+
+    def fragment_scope(self, fmt: str, resource: str) -> tuple[Any, ...]:
+        """What a list item's rendering depends on besides the item itself."""
+        return (fmt, resource, self.context.api_url, self.context.driver_cls, self.provider)
 
 
 class Renderer(Protocol):

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["Unsupported", "unparse"]
+__all__ = ["Unsupported", "unparse", "unparse_element"]
 
 _INDENT = "  "
 
@@ -152,4 +152,11 @@ def unparse(doc: Mapping[Any, Any]) -> str:
         if key == "#comment":
             raise Unsupported("#comment")
         _emit(key, value, 0, out)
+    return "".join(out)
+
+
+def unparse_element(key: str, value: Any, depth: int) -> str:
+    """One element (or one per item of a list ``value``) as :func:`unparse` writes it at ``depth``."""
+    out: list[str] = []
+    _emit(key, value, depth, out)
     return "".join(out)

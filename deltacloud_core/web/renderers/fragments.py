@@ -1,0 +1,80 @@
+"""Rendered list items kept while the driver hands back the very same model objects.
+
+A list answer is mostly the rendering of its items (``GET /api/instances`` with 4 instances:
+60% of the request in JSON, 70% in XML). Models are frozen dataclasses, and a driver that
+keeps its models while the cloud's data is unchanged (the mock reuses each ``Instance`` until
+its stored row changes) returns the same objects request after request. Their rendering
+cannot have changed either, as long as everything else it depends on is the same: the format,
+the resource, the API URL the links start with, the driver class (actions, features) and the
+provider. :class:`FragmentCache` keeps those bytes.
+
+Only instances of frozen dataclasses are kept, by identity: the entry holds the object itself,
+so its ``id()`` cannot be reused while the entry lives, and a hit is checked with ``is``. A
+driver that builds new objects on every call (any cloud API driver) simply never hits; a
+mutable object (a dict) is never kept. The cache is bounded by the bytes it holds and forgets
+the oldest entries first; ``DELTACLOUD_RENDER_CACHE_MB=0`` turns it off.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import OrderedDict
+from collections.abc import Hashable
+from typing import Any
+
+__all__ = ["FragmentCache"]
+
+#: Bytes held per entry beyond the fragment itself (key tuple, dict slot, entry tuple).
+_ENTRY_OVERHEAD = 200
+
+
+def _frozen_dataclass(kind: type) -> bool:
+    params = getattr(kind, "__dataclass_params__", None)
+    return bool(params is not None and params.frozen and dataclasses.is_dataclass(kind))
+
+
+class FragmentCache:
+    """Rendered bytes of list items by ``(scope, item identity)``, bounded by size."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._entries: OrderedDict[tuple[Hashable, int], tuple[Any, bytes]] = OrderedDict()
+        self._kinds: dict[type, bool] = {}
+
+    @property
+    def enabled(self) -> bool:
+        return self.max_bytes > 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, scope: Hashable, item: object) -> bytes | None:
+        """The bytes stored for this very object in ``scope``, or None."""
+        entry = self._entries.get((scope, id(item)))
+        if entry is not None and entry[0] is item:
+            return entry[1]
+        return None
+
+    def put(self, scope: Hashable, item: object, fragment: bytes) -> None:
+        """Keep ``fragment`` for ``item`` if it is an immutable model and fits."""
+        kind = type(item)
+        cacheable = self._kinds.get(kind)
+        if cacheable is None:
+            cacheable = self._kinds[kind] = _frozen_dataclass(kind)
+        cost = len(fragment) + _ENTRY_OVERHEAD
+        if not cacheable or cost > self.max_bytes:
+            return
+        key = (scope, id(item))
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self.size -= len(old[1]) + _ENTRY_OVERHEAD
+        self._entries[key] = (item, fragment)
+        self.size += cost
+        while self.size > self.max_bytes:
+            _key, (_item, dropped) = self._entries.popitem(last=False)
+            self.size -= len(dropped) + _ENTRY_OVERHEAD
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self.size = 0
