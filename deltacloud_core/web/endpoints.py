@@ -29,6 +29,7 @@ from ..errors import (
     ValidationError,
 )
 from ..schemas.context import RenderContext
+from .lazy_timeout import run_with_timeout
 from .negotiation import choose
 from .renderers import RenderEnv
 from .request_info import RequestInfo, ordered_params, request_credentials, request_info
@@ -210,8 +211,7 @@ async def run_operation(app: DeltacloudApp, request: Request, collection: Collec
             # the backend timeout would cut off any large or slow upload.
             limit = None if operation.streams_body else app.settings.backend_timeout
             if _on_asyncio():
-                async with asyncio.timeout(limit):
-                    outcome = await operation.handler(call)
+                outcome = await run_with_timeout(operation.handler(call), limit)
             else:
                 with anyio.fail_after(limit):
                     outcome = await operation.handler(call)
