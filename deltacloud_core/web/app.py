@@ -85,8 +85,8 @@ class DeltacloudApp:
         for collection in self.collections:
             for resource in collection.resources:
                 self.resources.setdefault(resource.name, resource)
-        self.responses = ResponseFactory(self.renderers, self.settings.hostname)
         self.fragments = FragmentCache(self.settings.render_cache_bytes)
+        self.responses = ResponseFactory(self.renderers, self.settings.hostname, etag=self.fragments.etag)
         self._machines: dict[type[Driver], StateMachine | None] = {}
         self._supported: dict[type[Driver] | None, list[str]] = {}
         self._ranked: dict[tuple[str | None, str | None], tuple[str, ...]] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from email.utils import formatdate
 from typing import Any
 
@@ -58,6 +58,10 @@ _MARKUP_HEADERS = ((b"x-xss-protection", b"1; mode=block"), (b"x-frame-options",
 _CACHE_CONTROL = (b"cache-control", b"max-age=0, private, must-revalidate")
 
 
+def _md5_hex(body: bytes) -> str:
+    return hashlib.md5(body, usedforsecurity=False).hexdigest()
+
+
 def _merge(raw: list[tuple[bytes, bytes]], headers: Mapping[str, str]) -> None:
     """``dict.update`` on the header list: a name already present keeps its place, new value."""
     for name, value in headers.items():
@@ -95,9 +99,12 @@ class _Prepared(Response):
 class ResponseFactory:
     """Builds every response of the API so the common headers are added in one place."""
 
-    def __init__(self, renderers: RendererRegistry, hostname: str = "") -> None:
+    def __init__(self, renderers: RendererRegistry, hostname: str = "",
+                 etag: Callable[[bytes], str] | None = None) -> None:
         self.renderers = renderers
         self.hostname = hostname
+        #: The ETag of a body: its MD5 hex digest (as Rack::ETag), perhaps remembered.
+        self.etag = etag or _md5_hex
 
     def finish(self, *, status: int, body: bytes = b"", content_type: str | None = None,
                driver: str, provider: str | None, method: str = "GET",
@@ -117,7 +124,7 @@ class ResponseFactory:
         if content_type and content_type.startswith(_MARKUP_TYPES) and status != 204:
             raw.extend(_MARKUP_HEADERS)
         if etag and status in (200, 201) and body and method != "HEAD":
-            raw.append((b"etag", hashlib.md5(body, usedforsecurity=False).hexdigest().encode("ascii")))
+            raw.append((b"etag", self.etag(body).encode("ascii")))
             raw.append(_CACHE_CONTROL)
         if headers:
             _merge(raw, headers)

@@ -18,8 +18,9 @@ the oldest entries first; ``DELTACLOUD_RENDER_CACHE_MB=0`` turns it off.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 __all__ = ["FragmentCache"]
@@ -41,6 +42,11 @@ class FragmentCache:
         self.size = 0
         self._entries: OrderedDict[tuple[Hashable, int], tuple[Any, bytes]] = OrderedDict()
         self._kinds: dict[type, bool] = {}
+        #: scope -> [fragments, document, etag or None]: the last list document of each scope,
+        #: kept within a quarter of ``max_bytes`` (oldest first out).
+        self._documents: OrderedDict[Hashable, list[Any]] = OrderedDict()
+        self._by_body: dict[int, list[Any]] = {}
+        self.document_size = 0
 
     @property
     def enabled(self) -> bool:
@@ -75,6 +81,44 @@ class FragmentCache:
             _key, (_item, dropped) = self._entries.popitem(last=False)
             self.size -= len(dropped) + _ENTRY_OVERHEAD
 
+    # -- whole documents ---------------------------------------------------------------------
+    def document(self, scope: Hashable, parts: list[bytes], join: Callable[[list[bytes]], bytes]) -> bytes:
+        """``join(parts)``; the very bytes object of the last document of ``scope`` when it was
+        joined from the very same fragments (every item a hit, in the same order). That object
+        keeps its :meth:`etag`, so an unchanged list is neither joined nor hashed again."""
+        last = self._documents.get(scope)
+        if last is not None:
+            old_parts = last[0]
+            if len(old_parts) == len(parts) and all(a is b for a, b in zip(old_parts, parts, strict=True)):
+                return last[1]  # type: ignore[no-any-return]
+            self._drop_document(scope)
+        body = join(parts)
+        if len(body) <= self.max_bytes // 4:
+            entry = [parts, body, None]
+            self._documents[scope] = entry
+            self._by_body[id(body)] = entry
+            self.document_size += len(body)
+            while self.document_size > self.max_bytes // 4:
+                self._drop_document(next(iter(self._documents)))
+        return body
+
+    def etag(self, body: bytes) -> str:
+        """The MD5 hex digest of ``body`` (the original's ETag), computed once per kept document."""
+        entry = self._by_body.get(id(body))
+        if entry is not None and entry[1] is body:
+            if entry[2] is None:
+                entry[2] = hashlib.md5(body, usedforsecurity=False).hexdigest()
+            return entry[2]  # type: ignore[no-any-return]
+        return hashlib.md5(body, usedforsecurity=False).hexdigest()
+
+    def _drop_document(self, scope: Hashable) -> None:
+        entry = self._documents.pop(scope)
+        del self._by_body[id(entry[1])]
+        self.document_size -= len(entry[1])
+
     def clear(self) -> None:
         self._entries.clear()
         self.size = 0
+        self._documents.clear()
+        self._by_body.clear()
+        self.document_size = 0

@@ -52,6 +52,10 @@ def dumps(value: Any) -> bytes:
     return _encoder.encode(value).encode("utf-8")
 
 
+def _list_document(plural: str, parts: list[bytes]) -> bytes:
+    return b"".join((b"{", dumps(plural), b":[", b",".join(parts), b"]}"))
+
+
 class JsonRenderer:
     name = "json"
     media_types = ("application/json",)
@@ -82,7 +86,8 @@ class JsonRenderer:
                     part = dumps(dump(item))
                     cache.put(scope, item, part)
                 parts.append(part)
-        return b"".join((b"{", dumps(plural), b":[", b",".join(parts), b"]}"))
+            return cache.document(scope, parts, lambda p: _list_document(plural, p))
+        return _list_document(plural, parts)
 
     def render_error(self, error: DeltacloudError, env: RenderEnv) -> bytes:
         doc: dict[str, Any] = {"code": error.status, "message": error.message, "error": error.error_class}

@@ -91,8 +91,9 @@ class XmlRenderer:
                     return to_xml({resource.plural: {resource.tag: [dump(i) for i in items]}}, True)
                 cache.put(scope, item, part)
             parts.append(part)
-        head = f"{DECLARATION}<{resource.plural}>\n".encode()
-        return b"".join((head, *parts, f"</{resource.plural}>\n".encode()))
+        plural = resource.plural
+        return cache.document(scope, parts, lambda p: b"".join(
+            (f"{DECLARATION}<{plural}>\n".encode(), *p, f"</{plural}>\n".encode())))
 
     def render_error(self, error: DeltacloudError, env: RenderEnv) -> bytes:
         params = [{"@name": name, "#text": ruby_inspect(value)} for name, value in env.request_params]

@@ -245,6 +245,8 @@ class MockStore:
                     self._initialize(conn)
                     self._ready_pid = pid
         local.conn, local.pid = conn, pid
+        #: collection -> ((data_version, total_changes), cells) of this connection's last listing.
+        local.listings = {}
         return conn
 
     @staticmethod
@@ -345,14 +347,29 @@ class MockStore:
         request); now only rows whose text changed since the last listing are parsed. The
         cache holds the last listing of each collection, nothing more.
         """
-        texts = self._reader().texts(collection)
+        reader = self._reader()
+        local = self._local
+        version: tuple[int, int] | None = None
+        if local.tx is None:
+            # Unchanged since this connection last listed the collection: no other connection
+            # (thread, worker) has committed (data_version) and this one has changed no row
+            # (total_changes). Then the last listing is still true, without reading the rows.
+            conn = reader._conn
+            version = (conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes)
+            known = local.listings.get(collection)
+            if known is not None and known[0] == version:
+                return list(known[1])
+        texts = reader.texts(collection)
         old = self._cached.get(collection, {})
         new: dict[str, builtins.list[Any]] = {}
         for text in texts:
             cell = old.get(text)
             new[text] = cell if cell is not None else [json.loads(text), None]
         self._cached[collection] = new
-        return [new[text] for text in texts]
+        cells = [new[text] for text in texts]
+        if version is not None:
+            local.listings[collection] = (version, cells)
+        return list(cells)
 
     def find(self, collection: str, **equals: Any) -> builtins.list[Record]:
         return self._reader().find(collection, **equals)
