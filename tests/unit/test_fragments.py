@@ -134,3 +134,43 @@ def test_a_changed_model_is_a_new_object_and_rendered_afresh(app) -> None:
 def test_the_setting_turns_the_cache_off(app) -> None:
     assert create_app(Settings(default_driver="mock", render_cache_bytes=0)).fragments.enabled is False
     assert app.fragments.enabled is True
+
+
+# -- whole documents and their ETags ---------------------------------------------------------
+
+def test_a_document_of_the_same_fragments_is_the_same_object_with_the_same_etag() -> None:
+    import hashlib
+
+    cache = FragmentCache(1 << 20)
+    parts = [b"a", b"b"]
+    joins: list[int] = []
+
+    def join(p: list[bytes]) -> bytes:
+        joins.append(1)
+        return b"[" + b",".join(p) + b"]"
+
+    first = cache.document("s", parts, join)
+    again = cache.document("s", list(parts), join)
+    assert again is first
+    assert len(joins) == 1
+    assert cache.etag(first) == hashlib.md5(b"[a,b]").hexdigest()
+    assert cache.etag(b"[a,b]") == hashlib.md5(b"[a,b]").hexdigest()  # any other body: computed
+    changed = cache.document("s", [parts[0], b"c"], join)  # a new fragment object: joined afresh
+    assert changed == b"[a,c]"
+    assert cache.etag(changed) == hashlib.md5(b"[a,c]").hexdigest()
+    assert len(joins) == 2
+    equal_not_same = cache.document("s", [b"a", bytes(bytearray(b"c"))], join)
+    assert equal_not_same == changed
+    assert len(joins) == 3
+
+
+def test_documents_stay_within_a_quarter_of_the_cache() -> None:
+    cache = FragmentCache(4_000)
+    for n in range(10):
+        cache.document(f"scope{n}", [b"x" * 300], lambda p: b"".join(p))
+        assert cache.document_size <= 1_000
+    big = cache.document("big", [b"y" * 2_000], lambda p: b"".join(p))
+    assert big == b"y" * 2_000
+    assert cache.document_size <= 1_000
+    cache.clear()
+    assert cache.document_size == 0
