@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Mapping
 from contextlib import asynccontextmanager
 from email.utils import formatdate
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -39,7 +39,6 @@ from .endpoints import (
     DOCUMENT_FORMATS,
     RuntimeFailure,
     context_for,
-    new_request_id,
     operation_endpoint,
     outcome_headers,
 )
@@ -156,7 +155,7 @@ class DeltacloudApp:
         host = headers.get("host")
         scheme = scope.get("scheme", "http")
         info = RequestInfo(matrix=matrix, ranked=ranked, driver_name=driver, provider=provider, query=query,
-                           api_url=f"{scheme}://{host}{root}/api", request_id=new_request_id())
+                           api_url=f"{scheme}://{host}{root}/api")
         state = scope.setdefault("state", {})
         state["deltacloud"] = info
         scope["path"] = root + matrix.path
@@ -254,7 +253,7 @@ class DeltacloudApp:
         return RenderEnv(context=context_for(self, info, driver_cls), resources=self.resources,
                          driver_name=info.driver_name, provider=info.provider, path=path,
                          request_params=params if params is not None else ordered_params(info, [], {}),
-                         page=self.page_facts(info), fragments=self.fragments)
+                         page_facts=partial(self.page_facts, info), fragments=self.fragments)
 
     def page_facts(self, info: RequestInfo) -> dict[str, Any]:
         """What HTML pages show around the content: drivers, supported collections, request id."""

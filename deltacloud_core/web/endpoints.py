@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -113,11 +113,6 @@ async def read_form(request: Request, max_bytes: int,
     return fields, files
 
 
-#: Request ids only correlate log lines and error pages: a seeded PRNG is enough (the module's
-#: own generator, which Python reseeds in a forked child, so workers never share a sequence).
-_random_bits = random.getrandbits
-
-
 def _on_asyncio() -> bool:
     """True under asyncio, whose own timeout is used then: anyio's fail_after first asks sniffio
     which event loop runs, about 8% of a small request (cProfile, GET /api/instances)."""
@@ -126,12 +121,6 @@ def _on_asyncio() -> bool:
     except RuntimeError:
         return False
     return True
-
-
-def new_request_id() -> str:
-    """16 hex digits naming a request in logs and error pages (correlation, not a secret:
-    ``random`` instead of ``uuid4``, which reads the OS random source on every request)."""
-    return f"{_random_bits(64):016x}"
 
 
 def driver_factory(app: DeltacloudApp, request: Request, info: RequestInfo,
@@ -162,7 +151,7 @@ async def run_operation(app: DeltacloudApp, request: Request, collection: Collec
     env = RenderEnv(context=RenderContext(api_url=info.api_url), resources=app.resources,
                     driver_name=info.driver_name, provider=info.provider, path=url_path(request),
                     request_params=ordered_params(info, [], path_params), collection=collection,
-                    operation=operation, page=app.page_facts(info), fragments=app.fragments)
+                    operation=operation, page_facts=partial(app.page_facts, info), fragments=app.fragments)
     error_format = choose(info.ranked, DOCUMENT_FORMATS) or "xml"
     call: OperationCall | None = None
     timing: dict[str, str] = {}

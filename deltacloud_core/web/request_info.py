@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -12,6 +13,11 @@ from ..credentials import Credentials, parse_basic_authorization
 from .matrix import MatrixPath
 
 __all__ = ["RequestInfo", "request_info"]
+
+#: Request ids only correlate log lines and error pages: a seeded PRNG is enough (the module's
+#: own generator, which Python reseeds in a forked child, so workers never share a sequence;
+#: ``uuid4`` would read the OS random source on every request).
+_random_bits = random.getrandbits
 
 
 @dataclass
@@ -27,7 +33,14 @@ class RequestInfo:
     query: list[tuple[str, str]] = field(default_factory=list)
     #: Absolute URL of the API root for this request (``http://host:3001/api``).
     api_url: str = ""
-    request_id: str = ""
+    _request_id: str = ""
+
+    @property
+    def request_id(self) -> str:
+        """16 hex digits naming the request in logs and error pages (made when first asked for)."""
+        if not self._request_id:
+            self._request_id = f"{_random_bits(64):016x}"
+        return self._request_id
 
     def query_dict(self) -> dict[str, str]:
         return dict(self.query)

@@ -4,7 +4,7 @@ the ``deltacloud_register_renderers`` hook exactly as a plugin's would be."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -30,10 +30,19 @@ class RenderEnv:
     request_params: Sequence[tuple[str, Any]] = ()
     collection: Collection | None = None
     operation: Operation | None = None
-    #: Extra facts for HTML pages (entry-point links, features, driver list, request id ...).
-    page: dict[str, Any] = field(default_factory=dict)
+    #: Makes the extra facts for HTML pages (driver list, supported collections, request id ...):
+    #: called when :attr:`page` is first read, so data answers never pay for them.
+    page_facts: Callable[[], dict[str, Any]] | None = None
+    _page: dict[str, Any] | None = field(default=None, repr=False)
     #: Rendered list items of unchanged models (None: render every item).
     fragments: FragmentCache | None = None
+
+    @property
+    def page(self) -> dict[str, Any]:
+        """Extra facts for HTML pages (entry-point links, features, driver list, request id ...)."""
+        if self._page is None:
+            self._page = self.page_facts() if self.page_facts is not None else {}
+        return self._page
 
     def fragment_scope(self, fmt: str, resource: str) -> tuple[Any, ...]:
         """What a list item's rendering depends on besides the item itself."""
