@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
 from dataclasses import dataclass, field
@@ -43,7 +42,8 @@ def parse_basic_authorization(header: str | None) -> Credentials | None:
     if scheme.lower() != "basic" or not value.strip():
         return None
     try:
-        decoded = base64.b64decode(value.strip(), validate=False).decode("utf-8", "surrogateescape")
+        # base64.b64decode(..., validate=False) without its wrapper: ASCII only, junk skipped.
+        decoded = binascii.a2b_base64(value.strip()).decode("utf-8", "surrogateescape")
     except (binascii.Error, ValueError):
         return None
     user, sep, password = decoded.partition(":")

@@ -273,8 +273,6 @@ class DeltacloudApp:
         headers = {**outcome_headers(outcome), **timing}
         method = request.method
         driver, provider = env.driver_name, env.provider
-        if "drivers" not in env.page:
-            env.page["drivers"] = self.drivers.names()
         if outcome.kind == "raw":
             if outcome.body is not None and not isinstance(outcome.body, bytes):
                 streamed = StreamingResponse(outcome.body, status_code=outcome.status, headers=headers,
