@@ -151,7 +151,7 @@ async def run_operation(app: DeltacloudApp, request: Request, collection: Collec
     env = RenderEnv(context=RenderContext(api_url=info.api_url), resources=app.resources,
                     driver_name=info.driver_name, provider=info.provider, path=url_path(request),
                     request_params=ordered_params(info, [], path_params), collection=collection,
-                    operation=operation, page_facts=partial(app.page_facts, info), fragments=app.fragments)
+                    operation=operation, page_facts=partial(app.page_facts, info))
     error_format = choose(info.ranked, DOCUMENT_FORMATS) or "xml"
     call: OperationCall | None = None
     timing: dict[str, str] = {}
@@ -163,6 +163,8 @@ async def run_operation(app: DeltacloudApp, request: Request, collection: Collec
             except UnknownDriver as exc:
                 raise RuntimeFailure(exc.message) from exc
             env.context = context_for(app, info, driver_cls)
+            if driver_cls.REUSES_MODELS:
+                env.fragments = app.fragments
             if operation.capability is not None and not operation.supported_by(driver_cls):
                 raise CapabilityMissing(operation.capability)
         form: list[tuple[str, str]] = []

@@ -5,7 +5,7 @@ the ``deltacloud_register_renderers`` hook exactly as a plugin's would be."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ...collections.base import Collection, Operation, Outcome, Resource
@@ -14,6 +14,23 @@ from ...schemas.context import RenderContext
 from .fragments import FragmentCache
 
 __all__ = ["RenderEnv", "Renderer", "RendererRegistry"]
+
+
+class _LazyPage:
+    """The ``page`` field of :class:`RenderEnv`: a dict given to the constructor, or the result
+    of its ``page_facts`` made when first read (a descriptor-typed dataclass field)."""
+
+    def __get__(self, env: Any, owner: type | None = None) -> Any:
+        if env is None:
+            return None  # the field's default
+        page = env.__dict__.get("_page")
+        if page is None:
+            page = env.page_facts() if env.page_facts is not None else {}
+            env.__dict__["_page"] = page
+        return page
+
+    def __set__(self, env: Any, value: dict[str, Any] | None) -> None:
+        env.__dict__["_page"] = value
 
 
 @dataclass
@@ -30,19 +47,13 @@ class RenderEnv:
     request_params: Sequence[tuple[str, Any]] = ()
     collection: Collection | None = None
     operation: Operation | None = None
-    #: Makes the extra facts for HTML pages (driver list, supported collections, request id ...):
-    #: called when :attr:`page` is first read, so data answers never pay for them.
+    #: Extra facts for HTML pages (entry-point links, features, driver list, request id ...);
+    #: when not given, made by ``page_facts`` the first time they are read.
+    page: _LazyPage = _LazyPage()
+    #: Makes :attr:`page` on first use, so data answers never pay for HTML's extras.
     page_facts: Callable[[], dict[str, Any]] | None = None
-    _page: dict[str, Any] | None = field(default=None, repr=False)
     #: Rendered list items of unchanged models (None: render every item).
     fragments: FragmentCache | None = None
-
-    @property
-    def page(self) -> dict[str, Any]:
-        """Extra facts for HTML pages (entry-point links, features, driver list, request id ...)."""
-        if self._page is None:
-            self._page = self.page_facts() if self.page_facts is not None else {}
-        return self._page
 
     def fragment_scope(self, fmt: str, resource: str) -> tuple[Any, ...]:
         """What a list item's rendering depends on besides the item itself."""
