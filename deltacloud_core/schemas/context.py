@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextvars
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
+from marshmallow.experimental import context as _marshmallow_context
 from marshmallow.experimental.context import Context
 
 from ..drivers.capabilities import implements
@@ -24,10 +27,21 @@ _UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
 def _quote(part: str) -> str:
     """``quote(part, safe="")``; ids made of unreserved characters (``inst0``, ``m1-small``) are
     returned as they are without the encode/quote round trip, which cost half of dumping an
-    instance (py-spy, GET /api/instances)."""
-    if part.isascii() and (part.isalnum() or _UNRESERVED.fullmatch(part)):
-        return part
-    return quote(part, safe="")
+    instance (py-spy, GET /api/instances). Answers are remembered: the same ids come back in
+    every list."""
+    quoted = _QUOTED.get(part)
+    if quoted is None:
+        if part.isascii() and (part.isalnum() or _UNRESERVED.fullmatch(part)):
+            quoted = part
+        else:
+            quoted = quote(part, safe="")
+        if len(_QUOTED) >= 20_000:
+            _QUOTED.clear()
+        _QUOTED[part] = quoted
+    return quoted
+
+
+_QUOTED: dict[str, str] = {}
 
 
 @dataclass
@@ -41,6 +55,9 @@ class RenderContext:
     _impl_cache: dict[str, bool] = field(default_factory=dict)
 
     def url(self, *parts: str) -> str:
+        if len(parts) == 2:  # collection and id: nearly every link
+            first, second = parts
+            return f"{self.api_url}/{_quote(str(first))}/{_quote(str(second))}"
         return "/".join([self.api_url, *(_quote(str(p)) for p in parts)])
 
     def implements(self, method: str) -> bool:
@@ -67,6 +84,14 @@ class RenderContext:
 ContextVar = Context[RenderContext]
 
 
-def render_context() -> RenderContext:
-    """The context of the dump in progress."""
-    return ContextVar.get()
+def _context_getter() -> Callable[[], RenderContext]:
+    """``ContextVar.get`` without its Python frames: the context variable's own ``get`` (the
+    schemas ask for the context about ten times per instance)."""
+    variable = getattr(_marshmallow_context, "_CURRENT_CONTEXT", None)
+    if isinstance(variable, contextvars.ContextVar):
+        return variable.get
+    return ContextVar.get  # type: ignore[return-value]
+
+
+#: The context of the dump in progress.
+render_context: Callable[[], RenderContext] = _context_getter()

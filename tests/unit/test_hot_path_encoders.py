@@ -72,6 +72,21 @@ def test_json_nan_is_the_one_documented_difference() -> None:
     assert dumps({"x": float("nan")}) in (b'{"x":NaN}', b'{"x":null}')
 
 
+@pytest.mark.parametrize(("value", "exact_path"), [
+    ({"id": "i-6cfe03790df773b9e", "image": "ami-1e2e3e"}, False),  # hex ids: orjson's own output
+    ({"name": "a:1e5,b", "n": 1}, True),  # text that looks like a float where a value starts
+    ({"x": 1e16}, True), ({"x": [2.5e-7]}, True), ({"x": 1e-05}, True), ({"x": -1.2345678901234567e20}, True),
+    (1e16, True), ([0.00001], True), ({"x": 0.5, "y": 10}, False),
+])
+def test_json_takes_the_exact_path_only_when_a_float_may_differ(value: object, exact_path: bool) -> None:
+    import orjson
+
+    from deltacloud_core.web.renderers.json import _may_differ
+
+    assert _may_differ(orjson.dumps(value)) is exact_path
+    assert dumps(value) == _std_dumps(value)
+
+
 # -- XML -------------------------------------------------------------------------------------
 
 _names = st.sampled_from(["instance", "link", "a", "b-c", "d_e", "ns:f", "x1"])

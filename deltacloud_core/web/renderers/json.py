@@ -36,7 +36,29 @@ def _may_differ(out: bytes) -> bool:
     the same text inside a string only costs the slower, still exact path.
     """
     zeroed = out.translate(_DIGITS_AS_ZERO)
-    return b"0e" in zeroed or b"0.0000" in zeroed
+    # Hex ids (``i-6cfe03790df773b9e``) and other text hold such runs too: a run counts only
+    # where a number can start, right after ``[``, ``:`` or ``,`` (or at the very start). Text
+    # may still look like that (``"a:1e5"``): that only costs the exact, slower path.
+    for marker in (b"0e", b"0.0000"):
+        at = zeroed.find(marker)
+        while at != -1:
+            if _starts_a_value(zeroed, at):
+                return True
+            at = zeroed.find(marker, at + 1)
+    return False
+
+
+_DIGITS_OR_POINT = frozenset(b"0.")
+_VALUE_STARTS = frozenset(b"[:,")
+
+
+def _starts_a_value(zeroed: bytes, at: int) -> bool:
+    """Whether the number-like run around ``zeroed[at]`` begins where a JSON value begins."""
+    while at > 0 and zeroed[at - 1] in _DIGITS_OR_POINT:
+        at -= 1
+    if at > 0 and zeroed[at - 1] == 0x2D:  # a minus sign
+        at -= 1
+    return at == 0 or zeroed[at - 1] in _VALUE_STARTS
 
 
 def dumps(value: Any) -> bytes:
