@@ -531,6 +531,19 @@ def main() -> int:
                         rows.append(Row("  p99 of the above", f"{ours.p99:.2f} ms", f"ceiling {base.p99:.2f} ms",
                                         ours.p99 / base.p99, "< 15 ms", ours.p99 < 15.0))
             seed_instances(store_dir, 4)
+            # The same lists from a server that renders every instance on every request, as it
+            # does for drivers that build new models per call (every cloud API driver).
+            say("GET /api/instances, render cache off")
+            uport = free_port()
+            with running("deltacloudd (render cache off)", server_command(uport, 1), uport,
+                         {**env, "DELTACLOUD_RENDER_CACHE_MB": "0"}, "/api") as uncached:
+                for fmt in ("json", "xml"):
+                    ours, base = paired(loader, rounds, seconds,
+                                        lambda f=fmt: loader.get(uncached.port, "/api/instances", f, seconds),
+                                        lambda f=fmt: loader.get(cport, "/bench/instances-4", f, seconds))
+                    rows.append(Row(f"GET /api/instances {fmt.upper()}, 4 instances, {CONNECTIONS} conn, 1 worker, "
+                                    "render cache off (DELTACLOUD_RENDER_CACHE_MB=0)",
+                                    fmt_load(ours), "ceiling " + fmt_load(base), ours.rps / base.rps))
             say("GET /api JSON")
             ours, base = paired(loader, rounds, seconds, lambda: loader.get(server.port, "/api", "json", seconds),
                                 lambda: loader.get(cport, "/bench/api", "json", seconds))

@@ -62,6 +62,10 @@ def _md5_hex(body: bytes) -> str:
     return hashlib.md5(body, usedforsecurity=False).hexdigest()
 
 
+def _names_content_length(headers: Mapping[str, str]) -> bool:
+    return any(name.lower() == "content-length" for name in headers)
+
+
 def _merge(raw: list[tuple[bytes, bytes]], headers: Mapping[str, str]) -> None:
     """``dict.update`` on the header list: a name already present keeps its place, new value."""
     for name, value in headers.items():
@@ -132,7 +136,7 @@ class ResponseFactory:
             body = b""
             raw = [h for h in raw if h[0] not in (b"content-type", b"content-length")]
         else:
-            if status >= 200 and status != 304 and not any(h[0] == b"content-length" for h in raw):
+            if status >= 200 and status != 304 and not (headers and _names_content_length(headers)):
                 raw.append((b"content-length", str(len(body)).encode("latin-1")))
             if content_type:
                 _set(raw, b"content-type", content_type.encode("latin-1"))

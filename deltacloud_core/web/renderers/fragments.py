@@ -21,12 +21,17 @@ import dataclasses
 import hashlib
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from operator import is_
 from typing import Any
 
 __all__ = ["FragmentCache"]
 
 #: Bytes held per entry beyond the fragment itself (key tuple, dict slot, entry tuple).
 _ENTRY_OVERHEAD = 200
+#: Largest list document kept whole. Small lists are the frequent ones, and joining and hashing
+#: them is a good part of their cost; a big list costs the same per item whether its
+#: document was kept or not (joining and hashing grow with it), so lists grow linearly.
+_MAX_DOCUMENT = 64 * 1024
 
 
 def _frozen_dataclass(kind: type) -> bool:
@@ -42,8 +47,8 @@ class FragmentCache:
         self.size = 0
         self._entries: OrderedDict[tuple[Hashable, int], tuple[Any, bytes]] = OrderedDict()
         self._kinds: dict[type, bool] = {}
-        #: scope -> [fragments, document, etag or None]: the last list document of each scope,
-        #: kept within a quarter of ``max_bytes`` (oldest first out).
+        #: scope -> [fragments, document, etag or None]: the last list document (up to 64 KiB)
+        #: of each scope, kept within a quarter of ``max_bytes`` (oldest first out).
         self._documents: OrderedDict[Hashable, list[Any]] = OrderedDict()
         self._by_body: dict[int, list[Any]] = {}
         self.document_size = 0
@@ -89,11 +94,11 @@ class FragmentCache:
         last = self._documents.get(scope)
         if last is not None:
             old_parts = last[0]
-            if len(old_parts) == len(parts) and all(a is b for a, b in zip(old_parts, parts, strict=True)):
+            if len(old_parts) == len(parts) and all(map(is_, old_parts, parts)):
                 return last[1]  # type: ignore[no-any-return]
             self._drop_document(scope)
         body = join(parts)
-        if len(body) <= self.max_bytes // 4:
+        if len(body) <= min(_MAX_DOCUMENT, self.max_bytes // 4):
             entry = [parts, body, None]
             self._documents[scope] = entry
             self._by_body[id(body)] = entry
