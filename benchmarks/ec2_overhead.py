@@ -14,10 +14,11 @@ interleaved rounds:
 * **in process**: the server app called directly as ASGI (no sockets): request prelude, driver
   lookup, the hop to a worker thread, the driver's call on its cached client, building the
   documents, JSON rendering, headers;
-* **over HTTP**: the same app served by uvicorn as ``deltacloudd`` serves it (uvloop,
-  httptools), in a thread of this process, asked over a keep-alive loopback connection by a
-  minimal client (one prepared request, the answer read by its length): all of the above plus
-  HTTP parsing and the socket round trip.
+* **over HTTP**: the server in its own process, started as ``deltacloudd -i ec2`` starts it
+  (uvicorn, uvloop, httptools; ``benchmarks/ec2_timed_server.py``), asked over a keep-alive
+  loopback connection by a minimal client (one prepared request, the answer read by its
+  length): all of the above plus HTTP parsing and the socket round trip. The server reports
+  how long its own ``describe_instances`` took (a header only this benchmark adds).
 
 moto answers in ~10 ms with a spread of several ms from call to call, which would drown a
 sub-millisecond difference between two separate calls. So the *overhead* of a request is
@@ -37,9 +38,9 @@ import asyncio
 import base64
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -108,25 +109,32 @@ async def asgi_get(app: object, scope: dict, headers: dict[str, str] | None = No
     return status, b"".join(chunks)
 
 
-def serve(app: object, port: int) -> tuple[object, threading.Thread]:
-    """uvicorn with deltacloudd's settings, in a thread."""
+def start_server(port: int, moto_url: str, log: Path) -> subprocess.Popen:
+    """``benchmarks/ec2_timed_server.py`` in its own process, with deltacloudd's uvicorn settings."""
     import importlib.util
 
-    import uvicorn
-
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
-                            loop="uvloop" if importlib.util.find_spec("uvloop") else "auto",
-                            http="httptools" if importlib.util.find_spec("httptools") else "auto",
-                            server_header=False, date_header=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise SystemExit("uvicorn did not start")
-        thread.join(timeout=0.05)
-    return server, thread
+    command = [sys.executable, "-m", "uvicorn", "benchmarks.ec2_timed_server:create_app", "--factory",
+               "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--no-server-header",
+               "--no-date-header", "--proxy-headers", "--log-level", "warning",
+               "--loop", "uvloop" if importlib.util.find_spec("uvloop") else "auto",
+               "--http", "httptools" if importlib.util.find_spec("httptools") else "auto"]
+    env = {**os.environ, "API_DRIVER": "ec2", "AWS_ENDPOINT_URL": moto_url,
+           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    with log.open("wb") as out:
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"the server exited: {log.read_text()[-2000:]}")
+        try:
+            client = RawHttpClient(port, "/api")
+        except OSError:
+            time.sleep(0.05)
+            continue
+        client.close()
+        return proc
+    proc.kill()
+    raise SystemExit("the server did not start within 60 s")
 
 
 class RawHttpClient:
@@ -142,7 +150,7 @@ class RawHttpClient:
         self.request = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: {AUTH}\r\n"
                         "Accept: application/json\r\n\r\n").encode()
 
-    def get(self) -> bytes:
+    def get(self, headers: dict[str, str] | None = None) -> bytes:
         self.sock.sendall(self.request)
         data = b""
         while b"\r\n\r\n" not in data:
@@ -151,9 +159,15 @@ class RawHttpClient:
                 raise ConnectionError("the server closed the connection")
             data += chunk
         head, _, body = data.partition(b"\r\n\r\n")
-        status = head.split(b" ", 2)[1]
-        length = int(next(line.split(b":", 1)[1] for line in head.split(b"\r\n")
-                          if line.lower().startswith(b"content-length:")))
+        lines = head.split(b"\r\n")
+        status = lines[0].split(b" ", 2)[1]
+        fields = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(b":")
+            fields[name.strip().lower().decode()] = value.strip().decode()
+        length = int(fields["content-length"])
+        if headers is not None:
+            headers.update(fields)
         while len(body) < length:
             body += self.sock.recv(65536)
         assert status == b"200", (status, body[:300])
@@ -174,7 +188,11 @@ def run_on_uvloop(coro: object) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=600, help="measured rounds (default 600)")
+    parser.add_argument("--rounds", type=int, default=30, help="rounds of blocks (default 30)")
+    parser.add_argument("--block", type=int, default=21,
+                        help="consecutive requests per path and round, the first not counted (default 21)")
+    parser.add_argument("--idle-rounds", type=int, default=200,
+                        help="rounds of single requests, boto3 and the server in turn (default 200)")
     parser.add_argument("--warmup", type=int, default=50, help="unmeasured rounds first (default 50)")
     parser.add_argument("--instances", type=int, default=5, help="instances in moto (default 5)")
     args = parser.parse_args()
@@ -198,7 +216,7 @@ def main() -> int:
             timer = BotoTimer(client)
             app = create_app(Settings(default_driver="ec2"))
             port = free_port()
-            server, thread = serve(app, port)
+            server = start_server(port, moto.url, Path(tmp) / "server.log")
             conn = RawHttpClient(port, "/api/instances")
             scope = asgi_scope("/api/instances")
             credentials = Credentials(ACCESS_KEY, SECRET_KEY)
@@ -208,44 +226,65 @@ def main() -> int:
             #: In-process requests split at the driver call (the app's X-Backend-Runtime header).
             split: dict[str, list[float]] = {"driver call beyond boto3 (incl. thread hop)": [],
                                              "app around the driver call": []}
+            idle_overhead: dict[str, list[float]] = {"boto3": [], "over HTTP": []}
+
+            async def one(path: str) -> tuple[float, float, dict[str, str]]:
+                """(latency, its own describe_instances time, answer headers) of one request."""
+                headers: dict[str, str] = {}
+                t0 = time.perf_counter()
+                if path == "boto3":
+                    client.describe_instances(Filters=LIVE)
+                elif path == "driver":
+                    EC2Driver(credentials=credentials).list_instances()
+                elif path == "in process":
+                    await asgi_get(app, scope, headers)
+                else:
+                    conn.get(headers)
+                elapsed = time.perf_counter() - t0
+                return elapsed, float(headers.pop("x-bench-boto-seconds", timer.last)), headers
 
             async def run() -> int:
                 status, body = await asgi_get(app, scope)
                 assert status == 200, body[:300]
                 size = len(conn.get())
-                for n in range(args.warmup + args.rounds):
+                for _ in range(args.warmup):
                     for path in paths:
-                        t0 = time.perf_counter()
-                        headers: dict[str, str] = {}
-                        if path == "boto3":
-                            client.describe_instances(Filters=LIVE)
-                        elif path == "driver":
-                            EC2Driver(credentials=credentials).list_instances()
-                        elif path == "in process":
-                            await asgi_get(app, scope, headers)
-                        else:
-                            conn.get()
-                        elapsed = time.perf_counter() - t0
-                        if n >= args.warmup:
+                        await one(path)
+                # Steady state: a block of consecutive requests per path, the paths in turn.
+                for _ in range(args.rounds):
+                    for path in paths:
+                        for k in range(args.block):
+                            elapsed, own_call, headers = await one(path)
+                            if k == 0 and args.block > 1:
+                                continue  # the first of a block wakes up a process that idled
                             latency[path].append(elapsed * 1e3)
-                            overhead[path].append((elapsed - timer.last) * 1e3)
-                            if headers:
+                            overhead[path].append((elapsed - own_call) * 1e3)
+                            if path == "in process":
                                 backend = float(headers["x-backend-runtime"])
                                 split["driver call beyond boto3 (incl. thread hop)"].append(
-                                    (backend - timer.last) * 1e3)
+                                    (backend - own_call) * 1e3)
                                 split["app around the driver call"].append((elapsed - backend) * 1e3)
+                # After idling: one request per path in turn (each waits ~45 ms for the others).
+                for _ in range(args.idle_rounds):
+                    for path in ("boto3", "over HTTP"):
+                        elapsed, own_call, _headers = await one(path)
+                        idle_overhead[path].append((elapsed - own_call) * 1e3)
                 return size
 
             size = run_on_uvloop(run())
             conn.close()
         finally:
             if server is not None:
-                server.should_exit = True  # type: ignore[attr-defined]
-                thread.join(timeout=10)
+                server.terminate()
+                try:
+                    server.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    server.kill()
             moto.stop()
 
-    print(f"GET /api/instances, JSON, {args.instances} instances ({size} bytes), {args.rounds} interleaved rounds "
-          f"against moto_server on loopback")
+    counted = args.block - 1 if args.block > 1 else 1
+    print(f"GET /api/instances, JSON, {args.instances} instances ({size} bytes), against moto_server on loopback; "
+          f"{args.rounds} rounds of {counted} counted consecutive requests per path, the paths in turn")
     print("latency per request")
     for path in paths:
         print(f"  {path:11} {summary(latency[path])}")
@@ -261,6 +300,11 @@ def main() -> int:
     base = statistics.median(latency["boto3"])
     print("cross-check, median latency minus boto3's median latency: "
           + ", ".join(f"{p} {statistics.median(latency[p]) - base:+.3f} ms" for p in paths[1:]))
+    if args.idle_rounds:
+        print(f"added latency after idling ({args.idle_rounds} rounds of one boto3 call and one request to the "
+              "server in turn; the server's process sleeps in between)")
+        for path, values in idle_overhead.items():
+            print(f"  {path:11} {summary(values)}")
     return 0
 
 

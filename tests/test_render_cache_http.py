@@ -38,7 +38,7 @@ def test_other_hosts_get_their_own_links(client) -> None:
 
 def test_drivers_that_build_new_models_do_not_fill_the_cache(client, app, monkeypatch: pytest.MonkeyPatch) -> None:
     driver_cls = app.drivers.load("mock")
-    monkeypatch.setattr(driver_cls, "REUSES_MODELS", False)
+    monkeypatch.setattr(driver_cls, "REUSES_MODELS", frozenset())
     assert client.get("/api/instances", headers=JSON).status_code == 200
     assert client.get("/api/instances").status_code == 200
     assert len(app.fragments) == 0

@@ -102,9 +102,9 @@ class Driver:
     NONBLOCKING_METHODS: ClassVar[frozenset[str]] = frozenset()
     #: Clients shared by all instances of one driver class (see :meth:`cached_client`).
     CLIENT_CACHE: ClassVar[ClientCache | None] = None
-    #: True when the driver hands back the very same (frozen) model objects while the data
-    #: behind them is unchanged: the server then keeps each object's rendering for lists.
-    REUSES_MODELS: ClassVar[bool] = False
+    #: Collections whose list method hands back the very same (frozen) model objects while the
+    #: data behind them is unchanged: the server then keeps each object's rendering.
+    REUSES_MODELS: ClassVar[frozenset[str]] = frozenset()
 
     #: The id users type (``mock``), set by the registry from the entry-point name.
     driver_id: ClassVar[str] = ""

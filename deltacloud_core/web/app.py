@@ -253,8 +253,7 @@ class DeltacloudApp:
         return RenderEnv(context=context_for(self, info, driver_cls), resources=self.resources,
                          driver_name=info.driver_name, provider=info.provider, path=path,
                          request_params=params if params is not None else ordered_params(info, [], {}),
-                         page_facts=partial(self.page_facts, info),
-                         fragments=self.fragments if driver_cls is not None and driver_cls.REUSES_MODELS else None)
+                         page_facts=partial(self.page_facts, info))
 
     def page_facts(self, info: RequestInfo) -> dict[str, Any]:
         """What HTML pages show around the content: drivers, supported collections, request id."""

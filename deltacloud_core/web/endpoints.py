@@ -164,7 +164,7 @@ async def run_operation(app: DeltacloudApp, request: Request, collection: Collec
             except UnknownDriver as exc:
                 raise RuntimeFailure(exc.message) from exc
             env.context = context_for(app, info, driver_cls)
-            if driver_cls.REUSES_MODELS:
+            if collection.name in driver_cls.REUSES_MODELS:
                 env.fragments = app.fragments
             if operation.capability is not None and not operation.supported_by(driver_cls):
                 raise CapabilityMissing(operation.capability)

@@ -58,7 +58,12 @@ def _addresses(inst: Mapping[str, Any], prefix: str) -> tuple[InstanceAddress, .
 
 
 def instance_from_aws(inst: Mapping[str, Any], owner_id: str | None) -> Instance:
-    """An Instance document from one ``Instances`` item of an EC2 reservation."""
+    """An Instance document from one ``Instances`` item of an EC2 reservation.
+
+    The same values give back the very same (frozen) ``Instance`` built before: a dashboard
+    polling an unchanged account then gets its list rendered from the server's render cache
+    (``REUSES_MODELS``). The table holds the last 4,096 distinct instances of the process.
+    """
     state = deltacloud_state((inst.get("State") or {}).get("Name"))
     root = inst.get("RootDeviceType")
     groups = [g["GroupId"] for g in inst.get("SecurityGroups") or () if g.get("GroupId")]
@@ -68,25 +73,53 @@ def instance_from_aws(inst: Mapping[str, Any], owner_id: str | None) -> Instance
     volumes = tuple((m["Ebs"]["VolumeId"], m.get("DeviceName")) for m in inst.get("BlockDeviceMappings") or ()
                     if (m.get("Ebs") or {}).get("VolumeId"))
     nics = inst.get("NetworkInterfaces")
+    instance_type = inst.get("InstanceType")
+    values = (
+        inst["InstanceId"], state, name_tag(inst) or inst["InstanceId"], owner_id, inst.get("ImageId"),
+        (inst.get("Placement") or {}).get("AvailabilityZone"), instance_type, aws_time(inst.get("LaunchTime")),
+        _addresses(inst, "Public"), _addresses(inst, "Private"), state == "RUNNING" and root != "instance-store",
+        volumes, tuple(unique(groups)), inst.get("KeyName"),
+        None if nics is None else tuple(n["NetworkInterfaceId"] for n in nics),
+        root, inst.get("VpcId"), inst.get("SubnetId"),
+    )
+    try:
+        known = _INSTANCES.get(values)
+    except TypeError:  # a value AWS sent in an unexpected shape (not hashable): build afresh
+        return _instance(values)
+    if known is None:
+        known = _instance(values)
+        if len(_INSTANCES) >= _MAX_INSTANCES:
+            _INSTANCES.clear()
+        _INSTANCES[values] = known
+    return known
+
+
+#: Instances already built, by the values they were built from (see :func:`instance_from_aws`).
+_INSTANCES: dict[tuple[Any, ...], Instance] = {}
+_MAX_INSTANCES = 4096
+
+
+def _instance(values: tuple[Any, ...]) -> Instance:
+    (id, state, name, owner_id, image_id, realm_id, instance_type, launch_time, public, private, create_image,
+     volumes, firewalls, keyname, nics, root, vpc_id, subnet_id) = values
     return Instance(
-        id=inst["InstanceId"],
+        id=id,
         state=state,
-        name=name_tag(inst) or inst["InstanceId"],
+        name=name,
         owner_id=owner_id,
-        image_id=inst.get("ImageId"),
-        realm_id=(inst.get("Placement") or {}).get("AvailabilityZone"),
-        instance_profile=InstanceProfile(inst["InstanceType"]) if inst.get("InstanceType") else None,
+        image_id=image_id,
+        realm_id=realm_id,
+        instance_profile=InstanceProfile(instance_type) if instance_type else None,
         actions=None,
-        launch_time=aws_time(inst.get("LaunchTime")),
-        public_addresses=_addresses(inst, "Public"),
-        private_addresses=_addresses(inst, "Private"),
-        create_image=state == "RUNNING" and root != "instance-store",
+        launch_time=launch_time,
+        public_addresses=public,
+        private_addresses=private,
+        create_image=create_image,
         storage_volumes=volumes,
-        firewalls=tuple(unique(groups)),
-        keyname=inst.get("KeyName"),
-        network_interfaces=None if nics is None else tuple(n["NetworkInterfaceId"] for n in nics),
-        extra={"root_device_type": root, "instance_type": inst.get("InstanceType"),
-               "vpc_id": inst.get("VpcId"), "subnet_id": inst.get("SubnetId")},
+        firewalls=firewalls,
+        keyname=keyname,
+        network_interfaces=nics,
+        extra={"root_device_type": root, "instance_type": instance_type, "vpc_id": vpc_id, "subnet_id": subnet_id},
     )
 
 

@@ -43,6 +43,8 @@ class EC2Driver(ComputeMixin, StorageMixin, S3Mixin, NetworkMixin, FirewallsMixi
     INSTANCE_STATES: ClassVar[StateMachine | None] = EC2_STATES
     HARDWARE_PROFILES: ClassVar[Sequence[HardwareProfile]] = EC2_HARDWARE_PROFILES
     FEATURES: ClassVar[Mapping[str, Sequence[str]]] = EC2_FEATURES
+    #: instance_from_aws hands back the Instance it built before for the same values.
+    REUSES_MODELS: ClassVar[frozenset[str]] = frozenset({"instances"})
 
     def providers(self) -> list[ProviderInfo] | None:
         """The AWS regions botocore knows (no network call, no credentials)."""

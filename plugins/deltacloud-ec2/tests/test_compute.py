@@ -240,6 +240,27 @@ def test_instance_store_rule():
     assert instance_from_aws({**shape, "State": {"Name": "weird"}}, "123").state == "UNKNOWN"
 
 
+def test_the_same_aws_values_give_back_the_same_instance_object():
+    """REUSES_MODELS: an unchanged instance is the very object built before (its rendering is kept)."""
+    import datetime as dt
+
+    shape = {"InstanceId": "i-reuse", "State": {"Name": "running"}, "RootDeviceType": "ebs", "InstanceType": "m1.small",
+             "ImageId": IMAGE_X86_64, "Placement": {"AvailabilityZone": "a"}, "PublicIpAddress": "1.2.3.4",
+             "LaunchTime": dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC),
+             "SecurityGroups": [{"GroupId": "sg-1"}], "Tags": [{"Key": "Name", "Value": "web"}]}
+    first = instance_from_aws(shape, "123")
+    assert instance_from_aws(dict(shape), "123") is first
+    for changed in ({"State": {"Name": "stopped"}}, {"Tags": [{"Key": "Name", "Value": "db"}]},
+                    {"PublicIpAddress": "5.6.7.8"}, {"SecurityGroups": [{"GroupId": "sg-2"}]}):
+        other = instance_from_aws({**shape, **changed}, "123")
+        assert other is not first
+        assert other != first
+    assert instance_from_aws(shape, "another-owner") is not first
+    odd = instance_from_aws({**shape, "KeyName": ["not", "hashable"]}, "123")  # built afresh, not kept
+    assert odd.keyname == ["not", "hashable"]
+    assert "instances" in EC2Driver.REUSES_MODELS
+
+
 # -- keys ------------------------------------------------------------------------------------------
 
 def test_keys_create_import_destroy(driver: EC2Driver):

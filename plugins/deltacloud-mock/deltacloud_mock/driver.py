@@ -142,7 +142,7 @@ class MockDriver(MockNetworkMixin, MockStorageMixin, Driver):
     #: microseconds, less than the hop to a worker thread: they run on the event loop.
     #: Writes may wait for another worker's transaction, so they keep the thread pool.
     #: list_instances keeps each Instance while its stored row is unchanged (MockStore.list_cached).
-    REUSES_MODELS: ClassVar[bool] = True
+    REUSES_MODELS: ClassVar[frozenset[str]] = frozenset({"instances"})
     NONBLOCKING_METHODS: ClassVar[frozenset[str]] = frozenset({
         "list_realms", "get_realm", "list_hardware_profiles", "get_hardware_profile", "list_images",
         "get_image", "list_instances", "get_instance", "list_keys", "get_key",
