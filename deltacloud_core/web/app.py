@@ -89,6 +89,7 @@ class DeltacloudApp:
         self._machines: dict[type[Driver], StateMachine | None] = {}
         self._supported: dict[type[Driver] | None, list[str]] = {}
         self._ranked: dict[tuple[str | None, str | None], tuple[str, ...]] = {}
+        self._offers: dict[type[Driver], list[tuple[Collection, tuple[Any, ...]]]] = {}
         self.starlette = Starlette(lifespan=self._lifespan)
         # Routes tried by path prefix; /api/instances/ is a 404 (no slash redirect), as in the original.
         self.starlette.router = IndexedRouter(routes=self._routes(), lifespan=self._lifespan, redirect_slashes=False)
@@ -374,7 +375,8 @@ class DeltacloudApp:
         except UnknownDriver as exc:
             return self.responses.error(RuntimeFailure(exc.message), fmt_error, env, method=request.method)
         env.context = context_for(self, info, driver_cls)
-        supported = [c for c in self.collections if c.supported_by(driver_cls)]
+        offers = self._entry_offers(driver_cls)
+        supported = [collection for collection, _features in offers]
         if request.method == "OPTIONS":
             allow = ",".join("Deltacloud::Rabbit::" + "".join(p.title() for p in c.name.split("_")) + "Collection"
                              for c in supported)
@@ -399,18 +401,29 @@ class DeltacloudApp:
             if driver_cls.entry_point_collections is not Driver.entry_point_collections:
                 offered = set(await invoke_driver(driver, "entry_point_collections", [c.name for c in supported]))
                 supported = [c for c in supported if c.name in offered]
-            links = []
-            for collection in supported:
-                features = tuple(
-                    (f, driver_cls.FEATURE_CONSTRAINTS.get((collection.name, f.name), {}))
-                    for f in self.features.for_collection(collection.name)
-                    if driver_cls.has_feature(collection.name, f.name))
-                links.append(EntryLink(collection.name, f"{info.api_url}/{collection.name}", features))
+            offered_names = {c.name for c in supported}
+            links = [EntryLink(collection.name, f"{info.api_url}/{collection.name}", features)
+                     for collection, features in offers if collection.name in offered_names]
             entry = EntryPoint(API_VERSION, info.driver_name, info.provider, tuple(links))
         except DeltacloudError as exc:
             return self.responses.error(exc, fmt, env, method=request.method)
         outcome = Outcome.member("api", entry)
         return self.render_outcome(outcome, fmt, env, request, {})
+
+    _entry_point.direct = True  # type: ignore[attr-defined]  # answers every error itself (_dispatch)
+
+    def _entry_offers(self, driver_cls: type[Driver]) -> list[tuple[Collection, tuple[Any, ...]]]:
+        """The collections a driver class supports, each with its features and their constraints
+        as the entry point lists them (facts of the class: worked out once per class)."""
+        offers = self._offers.get(driver_cls)
+        if offers is None:
+            offers = [(collection, tuple(
+                (f, driver_cls.FEATURE_CONSTRAINTS.get((collection.name, f.name), {}))
+                for f in self.features.for_collection(collection.name)
+                if driver_cls.has_feature(collection.name, f.name)))
+                for collection in self.collections if collection.supported_by(driver_cls)]
+            self._offers[driver_cls] = offers
+        return offers
 
     async def _switch(self, request: Request, info: RequestInfo) -> Response:
         """``POST /api`` with ``driver=`` / ``provider=``: 301 to the matrix URL (the HTML switcher)."""

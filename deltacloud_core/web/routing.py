@@ -70,6 +70,7 @@ class IndexedRouter(Router):
         self._index = {key: [r for r in self.routes if self._may_match(r, key)] for key in keyed}
         self._wildcards = [r for r in self.routes if self._may_match(r, None)]
         self._indexed = (id(self.routes), len(self.routes))
+        self._matches = {}
 
     @staticmethod
     def _may_match(route: Any, key: tuple[str, ...] | None) -> bool:
@@ -87,7 +88,6 @@ class IndexedRouter(Router):
         """
         if self._indexed != (id(self.routes), len(self.routes)):
             self._build_index()
-            self._matches = {}
         if "path_params" in scope:  # set by an outer app: merged into every match, not remembered
             known = self._match(scope)
             return None if known is _NO_MATCH else (known[0], {"endpoint": known[1], "path_params": known[2]})
