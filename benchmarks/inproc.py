@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import json
 import os
 import sys
 import tempfile
@@ -90,11 +91,34 @@ async def _start_lifespan(app):
     return shutdown
 
 
+async def list_costs(app, store: str, sizes: list[int]) -> dict[str, dict[str, float]]:
+    """CPU seconds of one ``GET /api/instances`` per format and store size (in that order, as the
+    server would meet them), each the fastest of several after a warm-up."""
+    from seed import seed_instances
+
+    out: dict[str, dict[str, float]] = {"json": {}, "xml": {}}
+    for n in sizes:
+        seed_instances(store, n)
+        for fmt, accept in (("json", "application/json"), ("xml", "application/xml")):
+            scope = scope_for("/api/instances", accept)
+            status, body = await call(app, scope)  # the warm-up: the models and the cache are made
+            assert status == 200, (status, body[:300])
+            best = float("inf")
+            for _ in range(max(5, 20_000 // n)):
+                start = time.thread_time()
+                await call(app, scope)
+                best = min(best, time.thread_time() - start)
+            out[fmt][str(n)] = best
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--instances", type=int, default=4, help="instances in the mock store (default 4)")
     parser.add_argument("--seconds", type=float, default=2.0, help="per measurement")
     parser.add_argument("--profile", metavar="FILE", help="write a pyinstrument report of the JSON list")
+    parser.add_argument("--list-costs", metavar="N,N,...",
+                        help="print as JSON the CPU seconds of one list (JSON and XML) for each store size")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["DELTACLOUD_MOCK_STORAGE"] = tmp
@@ -110,6 +134,11 @@ def main() -> int:
         async def run() -> None:
             # The server's startup (gc.freeze, a higher gen-0 threshold) through the ASGI lifespan.
             lifespan = await _start_lifespan(app)
+            if args.list_costs:
+                sizes = [int(n) for n in args.list_costs.split(",")]
+                print(json.dumps(await list_costs(app, tmp, sizes)))
+                await lifespan()
+                return
             if args.profile:
                 from pyinstrument import Profiler
 
