@@ -47,40 +47,28 @@ def store_actions(actions: Sequence[str], root_device_type: str | None) -> list[
     return unique("destroy" if a == "stop" else a for a in actions if a != "start")
 
 
-def _addresses(inst: Mapping[str, Any], prefix: str) -> tuple[InstanceAddress, ...]:
-    out: list[InstanceAddress] = []
-    ip, dns = inst.get(f"{prefix}IpAddress"), inst.get(f"{prefix}DnsName")
-    if ip:
-        out.append(InstanceAddress(str(ip), "ipv4"))
-    if dns:
-        out.append(InstanceAddress(str(dns), "hostname"))
-    return tuple(out)
-
-
 def instance_from_aws(inst: Mapping[str, Any], owner_id: str | None) -> Instance:
     """An Instance document from one ``Instances`` item of an EC2 reservation.
 
-    The same values give back the very same (frozen) ``Instance`` built before: a dashboard
+    The same AWS values give back the very same (frozen) ``Instance`` built before: a dashboard
     polling an unchanged account then gets its list rendered from the server's render cache
-    (``REUSES_MODELS``). The table holds the last 4,096 distinct instances of the process.
+    (``REUSES_MODELS``), and the document is only worked out from values not seen yet. The table
+    holds the last 4,096 distinct instances of the process.
     """
-    state = deltacloud_state((inst.get("State") or {}).get("Name"))
-    root = inst.get("RootDeviceType")
-    groups = [g["GroupId"] for g in inst.get("SecurityGroups") or () if g.get("GroupId")]
+    get = inst.get
+    groups = tuple(g["GroupId"] for g in get("SecurityGroups") or () if g.get("GroupId"))
     if not groups:
-        groups = [g["GroupId"] for nic in inst.get("NetworkInterfaces") or () for g in nic.get("Groups") or ()
-                  if g.get("GroupId")]
-    volumes = tuple((m["Ebs"]["VolumeId"], m.get("DeviceName")) for m in inst.get("BlockDeviceMappings") or ()
-                    if (m.get("Ebs") or {}).get("VolumeId"))
-    nics = inst.get("NetworkInterfaces")
-    instance_type = inst.get("InstanceType")
+        groups = tuple(g["GroupId"] for nic in get("NetworkInterfaces") or () for g in nic.get("Groups") or ()
+                       if g.get("GroupId"))
+    nics = get("NetworkInterfaces")
     values = (
-        inst["InstanceId"], state, name_tag(inst) or inst["InstanceId"], owner_id, inst.get("ImageId"),
-        (inst.get("Placement") or {}).get("AvailabilityZone"), instance_type, aws_time(inst.get("LaunchTime")),
-        _addresses(inst, "Public"), _addresses(inst, "Private"), state == "RUNNING" and root != "instance-store",
-        volumes, tuple(unique(groups)), inst.get("KeyName"),
-        None if nics is None else tuple(n["NetworkInterfaceId"] for n in nics),
-        root, inst.get("VpcId"), inst.get("SubnetId"),
+        inst["InstanceId"], (get("State") or {}).get("Name"), name_tag(inst), owner_id, get("ImageId"),
+        (get("Placement") or {}).get("AvailabilityZone"), get("InstanceType"), get("LaunchTime"),
+        get("PublicIpAddress"), get("PublicDnsName"), get("PrivateIpAddress"), get("PrivateDnsName"),
+        tuple((m["Ebs"]["VolumeId"], m.get("DeviceName")) for m in get("BlockDeviceMappings") or ()
+              if (m.get("Ebs") or {}).get("VolumeId")),
+        groups, get("KeyName"), None if nics is None else tuple(n["NetworkInterfaceId"] for n in nics),
+        get("RootDeviceType"), get("VpcId"), get("SubnetId"),
     )
     try:
         known = _INSTANCES.get(values)
@@ -94,29 +82,39 @@ def instance_from_aws(inst: Mapping[str, Any], owner_id: str | None) -> Instance
     return known
 
 
-#: Instances already built, by the values they were built from (see :func:`instance_from_aws`).
+#: Instances already built, by the AWS values they were built from (see :func:`instance_from_aws`).
 _INSTANCES: dict[tuple[Any, ...], Instance] = {}
 _MAX_INSTANCES = 4096
 
 
+def _addresses(ip: Any, dns: Any) -> tuple[InstanceAddress, ...]:
+    out: list[InstanceAddress] = []
+    if ip:
+        out.append(InstanceAddress(str(ip), "ipv4"))
+    if dns:
+        out.append(InstanceAddress(str(dns), "hostname"))
+    return tuple(out)
+
+
 def _instance(values: tuple[Any, ...]) -> Instance:
-    (id, state, name, owner_id, image_id, realm_id, instance_type, launch_time, public, private, create_image,
-     volumes, firewalls, keyname, nics, root, vpc_id, subnet_id) = values
+    (id, aws_state, name, owner_id, image_id, realm_id, instance_type, launch_time, public_ip, public_dns,
+     private_ip, private_dns, volumes, groups, keyname, nics, root, vpc_id, subnet_id) = values
+    state = deltacloud_state(aws_state)
     return Instance(
         id=id,
         state=state,
-        name=name,
+        name=name or id,
         owner_id=owner_id,
         image_id=image_id,
         realm_id=realm_id,
         instance_profile=InstanceProfile(instance_type) if instance_type else None,
         actions=None,
-        launch_time=launch_time,
-        public_addresses=public,
-        private_addresses=private,
-        create_image=create_image,
+        launch_time=aws_time(launch_time),
+        public_addresses=_addresses(public_ip, public_dns),
+        private_addresses=_addresses(private_ip, private_dns),
+        create_image=state == "RUNNING" and root != "instance-store",
         storage_volumes=volumes,
-        firewalls=firewalls,
+        firewalls=tuple(unique(groups)),
         keyname=keyname,
         network_interfaces=nics,
         extra={"root_device_type": root, "instance_type": instance_type, "vpc_id": vpc_id, "subnet_id": subnet_id},
