@@ -2,17 +2,19 @@
 
 A list answer is mostly the rendering of its items (``GET /api/instances`` with 4 instances:
 60% of the request in JSON, 70% in XML). Models are frozen dataclasses, and a driver that
-keeps its models while the cloud's data is unchanged (the mock reuses each ``Instance`` until
-its stored row changes) returns the same objects request after request. Their rendering
-cannot have changed either, as long as everything else it depends on is the same: the format,
-the resource, the API URL the links start with, the driver class (actions, features) and the
-provider. :class:`FragmentCache` keeps those bytes.
+keeps its models while the cloud's data is unchanged returns the same objects request after
+request: the mock reuses each ``Instance`` until its stored row changes, ec2 hands back the
+``Instance`` it built before for the same AWS values. Their rendering cannot have changed
+either, as long as everything else it depends on is the same: the format, the resource, the
+API URL the links start with, the driver class (actions, features) and the provider.
+:class:`FragmentCache` keeps those bytes, for the collections a driver names in
+``Driver.REUSES_MODELS``.
 
 Only instances of frozen dataclasses are kept, by identity: the entry holds the object itself,
 so its ``id()`` cannot be reused while the entry lives, and a hit is checked with ``is``. A
-driver that builds new objects on every call (any cloud API driver) simply never hits; a
-mutable object (a dict) is never kept. The cache is bounded by the bytes it holds and forgets
-the oldest entries first; ``DELTACLOUD_RENDER_CACHE_MB=0`` turns it off.
+new object never hits; a mutable object (a dict) is never kept. The cache is bounded by the
+bytes it holds and forgets the oldest entries first; ``DELTACLOUD_RENDER_CACHE_MB=0`` turns it
+off.
 """
 
 from __future__ import annotations
