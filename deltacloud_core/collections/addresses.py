@@ -14,9 +14,8 @@ from .base import (
     Param,
     Resource,
     destroy_handler,
-    index_handler,
     needs,
-    show_handler,
+    read_operations,
 )
 
 _ID = Param("id", required=True, description="The address (its IP)")
@@ -52,12 +51,10 @@ ADDRESSES = Collection(
     description="Public IP addresses that can be associated with (and moved between) instances.",
     resources=(Resource("address", "addresses", {"json": AddressJson(), "xml": AddressXml()}),),
     operations=(
-        Operation("index", "GET", "", index_handler("address", "list_addresses", ("id",)),
-                  capability="addresses", requires=needs("list_addresses"), timed=True,
-                  description="List all addresses"),
-        Operation("show", "GET", "/{id}", show_handler("address", "get_address"), capability="addresses",
-                  requires=needs("list_addresses"), timed=True, params=(_ID,),
-                  description="Show an address identified by its IP"),
+        *read_operations("address", "addresses", "list_addresses", "get_address",
+                         id_param=_ID,
+                         index_description="List all addresses",
+                         show_description="Show an address identified by its IP"),
         Operation("create", "POST", "", _create, capability="create_address", requires=needs("create_address"),
                   description="Allocate a new address"),
         Operation("destroy", "DELETE", "/{id}", destroy_handler("addresses", "destroy_address"),

@@ -43,6 +43,7 @@ __all__ = [
     "Resource",
     "invoke_driver",
     "needs",
+    "read_operations",
 ]
 
 ALL_FORMATS: frozenset[str] = frozenset({"xml", "json", "html"})
@@ -496,3 +497,19 @@ def destroy_handler(collection: str, method: str) -> Handler:
     return handler
 
 
+
+
+def read_operations(resource: str, capability: str, list_method: str, get_method: str, *, id_param: Param,
+                    index_description: str, show_description: str, filters: Sequence[str] = ("id",),
+                    index_resource: str | None = None, show_capability: str | None = None,
+                    ) -> tuple[Operation, Operation]:
+    """The ``index`` and ``show`` operations of most collections: the list (filtered by ``filters``)
+    and one member by id, both timed (``X-Backend-Runtime``) and both needing ``list_method``, as
+    the original checked its list capability for both."""
+    requires = needs(list_method)
+    return (
+        Operation("index", "GET", "", index_handler(index_resource or resource, list_method, filters),
+                  capability=capability, requires=requires, timed=True, description=index_description),
+        Operation("show", "GET", "/{id}", show_handler(resource, get_method), capability=show_capability or capability,
+                  requires=requires, timed=True, params=(id_param,), description=show_description),
+    )

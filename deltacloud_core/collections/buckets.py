@@ -33,9 +33,8 @@ from .base import (
     Outcome,
     Param,
     Resource,
-    index_handler,
     needs,
-    show_handler,
+    read_operations,
 )
 
 __all__ = ["BLOBS", "BUCKETS", "blob_metadata_headers", "metadata_from_form", "metadata_from_headers"]
@@ -145,11 +144,10 @@ BUCKETS = Collection(
     description="A bucket is a container of blobs (objects) in the provider's object storage.",
     resources=(Resource("bucket", "buckets", {"json": BucketJson(), "xml": BucketXml()}),),
     operations=(
-        Operation("index", "GET", "", index_handler("bucket", "list_buckets", ("id",)), capability="buckets",
-                  requires=needs("list_buckets"), timed=True, description="List all buckets"),
-        Operation("show", "GET", "/{id}", show_handler("bucket", "get_bucket"), capability="buckets",
-                  requires=needs("list_buckets"), timed=True, params=(_ID,),
-                  description="Show a bucket and the blobs it holds"),
+        *read_operations("bucket", "buckets", "list_buckets", "get_bucket",
+                         id_param=_ID,
+                         index_description="List all buckets",
+                         show_description="Show a bucket and the blobs it holds"),
         Operation("create", "POST", "", _create_bucket, capability="create_bucket", requires=needs("create_bucket"),
                   params=(Param("name", required=True, description="Name of the new bucket (its id)"),),
                   description="Create a new bucket"),

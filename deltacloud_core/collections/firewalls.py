@@ -25,9 +25,8 @@ from .base import (
     Param,
     Resource,
     destroy_handler,
-    index_handler,
     needs,
-    show_handler,
+    read_operations,
 )
 
 NO_SOURCES = "No sources. Specify at least one source ip address or group."
@@ -118,12 +117,11 @@ FIREWALLS = Collection(
                  element="firewall"),
     ),
     operations=(
-        Operation("index", "GET", "", index_handler("firewall_index", "list_firewalls", ("id",)),
-                  capability="firewalls", requires=needs("list_firewalls"), timed=True,
-                  description="List all firewalls"),
-        Operation("show", "GET", "/{id}", show_handler("firewall", "get_firewall"), capability="firewalls",
-                  requires=needs("list_firewalls"), timed=True, params=(_ID,),
-                  description="Show a firewall and its rules"),
+        *read_operations("firewall", "firewalls", "list_firewalls", "get_firewall",
+                         id_param=_ID,
+                         index_description="List all firewalls",
+                         show_description="Show a firewall and its rules",
+                         index_resource="firewall_index"),
         Operation("create", "POST", "", _create, capability="create_firewall", requires=needs("create_firewall"),
                   params=(Param("name", required=True, description="Name of the new firewall"),
                           Param("description", required=True, description="What the firewall is for")),

@@ -14,9 +14,8 @@ from .base import (
     Param,
     Resource,
     destroy_handler,
-    index_handler,
     needs,
-    show_handler,
+    read_operations,
 )
 
 
@@ -36,11 +35,10 @@ KEYS = Collection(
     description="A key captures the credentials required to access an instance.",
     resources=(Resource("key", "keys", {"json": KeyJson(), "xml": KeyXml()}),),
     operations=(
-        Operation("index", "GET", "", index_handler("key", "list_keys", ("id",)), capability="keys",
-                  requires=needs("list_keys"), timed=True, description="List all keys"),
-        Operation("show", "GET", "/{id}", show_handler("key", "get_key"), capability="keys",
-                  requires=needs("list_keys"), timed=True, params=(Param("id", required=True),),
-                  description="Show a key identified by id"),
+        *read_operations("key", "keys", "list_keys", "get_key",
+                         id_param=Param("id", required=True),
+                         index_description="List all keys",
+                         show_description="Show a key identified by id"),
         Operation("create", "POST", "", _create, capability="create_key", requires=needs("create_key"),
                   params=(Param("name", required=True, description="Name of the new key"),),
                   description="Create a new key"),

@@ -18,9 +18,8 @@ from .base import (
     Param,
     Resource,
     destroy_handler,
-    index_handler,
     needs,
-    show_handler,
+    read_operations,
 )
 
 _ID = Param("id", required=True, description="Load balancer id")
@@ -63,12 +62,11 @@ LOAD_BALANCERS = Collection(
     description="Load balancers distribute incoming traffic over the instances registered with them.",
     resources=(Resource("load_balancer", "load_balancers", {"json": LoadBalancerJson(), "xml": LoadBalancerXml()}),),
     operations=(
-        Operation("index", "GET", "", index_handler("load_balancer", "list_load_balancers", ("id",)),
-                  capability="load_balancers", requires=needs("list_load_balancers"), timed=True,
-                  description="List all load balancers"),
-        Operation("show", "GET", "/{id}", show_handler("load_balancer", "get_load_balancer"),
-                  capability="load_balancer", requires=needs("list_load_balancers"), timed=True, params=(_ID,),
-                  description="Show a load balancer"),
+        *read_operations("load_balancer", "load_balancers", "list_load_balancers", "get_load_balancer",
+                         id_param=_ID,
+                         index_description="List all load balancers",
+                         show_description="Show a load balancer",
+                         show_capability="load_balancer"),
         Operation("create", "POST", "", _create, capability="create_load_balancer",
                   requires=needs("create_load_balancer"),
                   params=(Param("name", required=True, description="Name of the new load balancer"),

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from ..hookspecs import hookimpl
 from ..schemas.monitoring import MetricJson, MetricXml
-from .base import Collection, CollectionRegistry, Operation, Param, Resource, index_handler, needs, show_handler
+from .base import (
+    Collection,
+    CollectionRegistry,
+    Param,
+    Resource,
+    read_operations,
+)
 
 METRICS = Collection(
     name="metrics",
@@ -12,13 +18,10 @@ METRICS = Collection(
     description="Metrics of monitored entities: one per entity, with sampled values per property.",
     resources=(Resource("metric", "metrics", {"json": MetricJson(), "xml": MetricXml()}),),
     operations=(
-        Operation("index", "GET", "", index_handler("metric", "list_metrics", ("id",)), capability="metrics",
-                  requires=needs("list_metrics"), timed=True,
-                  description="List the monitored entities and the properties measured for each"),
-        Operation("show", "GET", "/{id}", show_handler("metric", "get_metric"), capability="metrics",
-                  requires=needs("list_metrics"), timed=True,
-                  params=(Param("id", required=True, description="Metric (monitored entity) id"),),
-                  description="Show the sampled values of one entity's metric"),
+        *read_operations("metric", "metrics", "list_metrics", "get_metric",
+                         id_param=Param("id", required=True, description="Metric (monitored entity) id"),
+                         index_description="List the monitored entities and the properties measured for each",
+                         show_description="Show the sampled values of one entity's metric"),
     ),
 )
 

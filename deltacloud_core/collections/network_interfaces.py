@@ -15,9 +15,8 @@ from .base import (
     Param,
     Resource,
     destroy_handler,
-    index_handler,
     needs,
-    show_handler,
+    read_operations,
 )
 
 _ID = Param("id", required=True, description="Network interface id")
@@ -52,12 +51,10 @@ NETWORK_INTERFACES = Collection(
     resources=(Resource("network_interface", "network_interfaces",
                         {"json": NetworkInterfaceJson(), "xml": NetworkInterfaceXml()}),),
     operations=(
-        Operation("index", "GET", "", index_handler("network_interface", "list_network_interfaces", ("id",)),
-                  capability="network_interfaces", requires=needs("list_network_interfaces"), timed=True,
-                  description="List all network interfaces"),
-        Operation("show", "GET", "/{id}", show_handler("network_interface", "get_network_interface"),
-                  capability="network_interfaces", requires=needs("list_network_interfaces"), timed=True,
-                  params=(_ID,), description="Show a network interface identified by id"),
+        *read_operations("network_interface", "network_interfaces", "list_network_interfaces", "get_network_interface",
+                         id_param=_ID,
+                         index_description="List all network interfaces",
+                         show_description="Show a network interface identified by id"),
         Operation("create", "POST", "", _create, capability="create_network_interface",
                   requires=needs("create_network_interface"),
                   params=(Param("instance", required=True, description="Instance to attach the interface to"),

@@ -14,9 +14,8 @@ from .base import (
     Param,
     Resource,
     destroy_handler,
-    index_handler,
     needs,
-    show_handler,
+    read_operations,
 )
 
 _ID = Param("id", required=True, description="Network id")
@@ -41,11 +40,10 @@ NETWORKS = Collection(
     description="Networks are private address spaces (VPCs) holding subnets.",
     resources=(Resource("network", "networks", {"json": NetworkJson(), "xml": NetworkXml()}),),
     operations=(
-        Operation("index", "GET", "", index_handler("network", "list_networks", ("id",)), capability="networks",
-                  requires=needs("list_networks"), timed=True, description="List all networks"),
-        Operation("show", "GET", "/{id}", show_handler("network", "get_network"), capability="networks",
-                  requires=needs("list_networks"), timed=True, params=(_ID,),
-                  description="Show a network identified by id"),
+        *read_operations("network", "networks", "list_networks", "get_network",
+                         id_param=_ID,
+                         index_description="List all networks",
+                         show_description="Show a network identified by id"),
         Operation("create", "POST", "", _create, capability="create_network", requires=needs("create_network"),
                   params=(Param("address_block", description="Address block (CIDR) of the network"),
                           Param("name", description="Name of the new network")),

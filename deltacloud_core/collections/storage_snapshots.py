@@ -14,9 +14,8 @@ from .base import (
     Param,
     Resource,
     destroy_handler,
-    index_handler,
     needs,
-    show_handler,
+    read_operations,
 )
 
 __all__ = ["STORAGE_SNAPSHOTS"]
@@ -48,12 +47,10 @@ STORAGE_SNAPSHOTS = Collection(
     resources=(Resource("storage_snapshot", "storage_snapshots",
                         {"json": StorageSnapshotJson(), "xml": StorageSnapshotXml()}),),
     operations=(
-        Operation("index", "GET", "", index_handler("storage_snapshot", "list_storage_snapshots", ("id",)),
-                  capability="storage_snapshots", requires=needs("list_storage_snapshots"), timed=True,
-                  description="List all storage snapshots"),
-        Operation("show", "GET", "/{id}", show_handler("storage_snapshot", "get_storage_snapshot"),
-                  capability="storage_snapshots", requires=needs("list_storage_snapshots"), timed=True,
-                  params=(_ID,), description="Show a storage snapshot identified by id"),
+        *read_operations("storage_snapshot", "storage_snapshots", "list_storage_snapshots", "get_storage_snapshot",
+                         id_param=_ID,
+                         index_description="List all storage snapshots",
+                         show_description="Show a storage snapshot identified by id"),
         Operation("create", "POST", "", _create, capability="create_storage_snapshot",
                   requires=needs("create_storage_snapshot"),
                   params=(Param("volume_id", required=True, description="Volume to snapshot"),

@@ -16,9 +16,8 @@ from .base import (
     Param,
     Resource,
     destroy_handler,
-    index_handler,
     needs,
-    show_handler,
+    read_operations,
 )
 
 __all__ = ["STORAGE_VOLUMES"]
@@ -75,12 +74,10 @@ STORAGE_VOLUMES = Collection(
     resources=(Resource("storage_volume", "storage_volumes",
                         {"json": StorageVolumeJson(), "xml": StorageVolumeXml()}),),
     operations=(
-        Operation("index", "GET", "", index_handler("storage_volume", "list_storage_volumes", ("id",)),
-                  capability="storage_volumes", requires=needs("list_storage_volumes"), timed=True,
-                  description="List all storage volumes"),
-        Operation("show", "GET", "/{id}", show_handler("storage_volume", "get_storage_volume"),
-                  capability="storage_volumes", requires=needs("list_storage_volumes"), timed=True, params=(_ID,),
-                  description="Show a storage volume identified by id"),
+        *read_operations("storage_volume", "storage_volumes", "list_storage_volumes", "get_storage_volume",
+                         id_param=_ID,
+                         index_description="List all storage volumes",
+                         show_description="Show a storage volume identified by id"),
         Operation("create", "POST", "", _create, capability="create_storage_volume",
                   requires=needs("create_storage_volume"),
                   params=(Param("snapshot_id", description="Snapshot to create the volume from"),

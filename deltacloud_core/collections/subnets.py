@@ -15,9 +15,8 @@ from .base import (
     Param,
     Resource,
     destroy_handler,
-    index_handler,
     needs,
-    show_handler,
+    read_operations,
 )
 
 _ID = Param("id", required=True, description="Subnet id")
@@ -45,11 +44,10 @@ SUBNETS = Collection(
     description="Subnets are address ranges of a network that interfaces get their addresses from.",
     resources=(Resource("subnet", "subnets", {"json": SubnetJson(), "xml": SubnetXml()}),),
     operations=(
-        Operation("index", "GET", "", index_handler("subnet", "list_subnets", ("id",)), capability="subnets",
-                  requires=needs("list_subnets"), timed=True, description="List all subnets"),
-        Operation("show", "GET", "/{id}", show_handler("subnet", "get_subnet"), capability="subnets",
-                  requires=needs("list_subnets"), timed=True, params=(_ID,),
-                  description="Show a subnet identified by id"),
+        *read_operations("subnet", "subnets", "list_subnets", "get_subnet",
+                         id_param=_ID,
+                         index_description="List all subnets",
+                         show_description="Show a subnet identified by id"),
         Operation("create", "POST", "", _create, capability="create_subnet", requires=needs("create_subnet"),
                   params=(Param("network_id", required=True, description="Network the subnet belongs to"),
                           Param("address_block", required=True, description="Address block (CIDR) of the subnet"),
