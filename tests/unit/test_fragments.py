@@ -174,3 +174,18 @@ def test_documents_stay_within_a_quarter_of_the_cache() -> None:
     assert cache.document_size <= 1_000
     cache.clear()
     assert cache.document_size == 0
+
+
+def test_an_xml_item_only_xmltodict_can_write_falls_back_to_the_whole_document(
+        app, monkeypatch: pytest.MonkeyPatch) -> None:
+    from deltacloud_core.web.renderers import xml, xmlwriter
+
+    def unsupported(_tag: str, _tree: object) -> bytes:
+        raise xmlwriter.Unsupported("as xmltodict alone would write it")
+
+    outcome = Outcome.collection("instance", _instances())
+    fresh = app.renderers["xml"].render(outcome, _env(app, None))
+    monkeypatch.setattr(xml, "_element", unsupported)
+    cache = FragmentCache(1 << 20)
+    assert app.renderers["xml"].render(outcome, _env(app, cache)) == fresh
+    assert len(cache) == 0

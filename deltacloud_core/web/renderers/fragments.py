@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from operator import is_
 from typing import Any
 
@@ -87,6 +87,19 @@ class FragmentCache:
         while self.size > self.max_bytes:
             _key, (_item, dropped) = self._entries.popitem(last=False)
             self.size -= len(dropped) + _ENTRY_OVERHEAD
+
+    def list_document(self, scope: Hashable, items: Iterable[Any], render_item: Callable[[Any], bytes],
+                      join: Callable[[list[bytes]], bytes]) -> bytes:
+        """``join`` of every item's bytes: kept ones reused, the others made by ``render_item``
+        and kept; the very same document as last time when nothing changed (:meth:`document`)."""
+        parts: list[bytes] = []
+        for item in items:
+            part = self.get(scope, item)
+            if part is None:
+                part = render_item(item)
+                self.put(scope, item, part)
+            parts.append(part)
+        return self.document(scope, parts, join)
 
     # -- whole documents ---------------------------------------------------------------------
     def document(self, scope: Hashable, parts: list[bytes], join: Callable[[list[bytes]], bytes]) -> bytes:

@@ -97,19 +97,14 @@ class JsonRenderer:
         """``{"<plural>":[item,...]}``, each item's JSON from the fragment cache when it has it
         (the same bytes as dumping the whole document: compact JSON is the concatenation)."""
         cache = env.fragments
+
+        def render_item(item: Any) -> bytes:
+            return dumps(dump(item))
+
         if cache is None or not cache.enabled:
-            parts = [dumps(dump(item)) for item in items]
-        else:
-            scope = env.fragment_scope("json", plural)
-            parts = []
-            for item in items:
-                part = cache.get(scope, item)
-                if part is None:
-                    part = dumps(dump(item))
-                    cache.put(scope, item, part)
-                parts.append(part)
-            return cache.document(scope, parts, lambda p: _list_document(plural, p))
-        return _list_document(plural, parts)
+            return _list_document(plural, [render_item(item) for item in items])
+        return cache.list_document(env.fragment_scope("json", plural), items, render_item,
+                                   lambda parts: _list_document(plural, parts))
 
     def render_error(self, error: DeltacloudError, env: RenderEnv) -> bytes:
         doc: dict[str, Any] = {"code": error.status, "message": error.message, "error": error.error_class}

@@ -80,20 +80,13 @@ class XmlRenderer:
         cache = env.fragments
         if cache is None or not cache.enabled:
             return to_xml({resource.plural: {resource.tag: [dump(i) for i in items]}}, True)
-        scope = env.fragment_scope("xml", resource.plural)
-        parts: list[str] = []
-        for item in items:
-            part = cache.get(scope, item)
-            if part is None:
-                try:
-                    part = _element(resource.tag, dump(item))
-                except xmlwriter.Unsupported:  # only xmltodict writes it: the whole document then
-                    return to_xml({resource.plural: {resource.tag: [dump(i) for i in items]}}, True)
-                cache.put(scope, item, part)
-            parts.append(part)
-        plural = resource.plural
-        return cache.document(scope, parts, lambda p: b"".join(
-            (f"{DECLARATION}<{plural}>\n".encode(), *p, f"</{plural}>\n".encode())))
+        plural, tag = resource.plural, resource.tag
+        try:
+            return cache.list_document(env.fragment_scope("xml", plural), items, lambda item: _element(tag, dump(item)),
+                                       lambda parts: b"".join((f"{DECLARATION}<{plural}>\n".encode(), *parts,
+                                                               f"</{plural}>\n".encode())))
+        except xmlwriter.Unsupported:  # only xmltodict writes such an item: the whole document then
+            return to_xml({plural: {tag: [dump(i) for i in items]}}, True)
 
     def render_error(self, error: DeltacloudError, env: RenderEnv) -> bytes:
         params = [{"@name": name, "#text": ruby_inspect(value)} for name, value in env.request_params]
