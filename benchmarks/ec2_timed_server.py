@@ -6,8 +6,8 @@ long its own ``describe_instances`` took inside the server.
     API_DRIVER=ec2 AWS_ENDPOINT_URL=http://127.0.0.1:PORT .venv/bin/python -m uvicorn \\
         benchmarks.ec2_timed_server:create_app --factory --loop uvloop --http httptools ...
 
-Every boto3 client the ec2 driver builds gets two botocore event handlers (the first and the
-last event of a call, as ``ec2_overhead.BotoTimer``); an ASGI wrapper adds the duration of the
+Every ec2 client the driver builds gets an ``ec2_overhead.BotoTimer`` (botocore handlers on the
+first and the last event of a call); an ASGI wrapper adds the duration of the
 last ``DescribeInstances`` as ``X-Bench-Boto-Seconds``. The client subtracts it from the latency
 it sees: what is left is what the server adds. Only this benchmark uses it; the product has no
 such header.
@@ -15,18 +15,12 @@ such header.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-_state = {"started": 0.0, "last": 0.0}
+from benchmarks.ec2_overhead import BotoTimer
 
-
-def _start(**_kwargs: object) -> None:
-    _state["started"] = time.perf_counter()
-
-
-def _stop(**_kwargs: object) -> None:
-    _state["last"] = time.perf_counter() - _state["started"]
+#: The timer of the ec2 client the server built last (the benchmark uses one account).
+_timers: list[BotoTimer] = []
 
 
 def _instrument_clients() -> None:
@@ -36,9 +30,8 @@ def _instrument_clients() -> None:
 
     def timed_build_client(service: str, target: Any, credentials: Any) -> Any:
         client = build(service, target, credentials)
-        events = client.raw.meta.events
-        events.register_first("provide-client-params.ec2.DescribeInstances", _start)
-        events.register_last("after-call.ec2.DescribeInstances", _stop)
+        if service == "ec2":
+            _timers.append(BotoTimer(client.raw))
         return client
 
     clients.build_client = timed_build_client  # AwsDriverBase.client looks the name up per build
@@ -58,7 +51,8 @@ def create_app() -> Any:
 
         async def send_with_timing(message: dict) -> None:
             if message["type"] == "http.response.start":
-                timing = (b"x-bench-boto-seconds", f"{_state['last']:.9f}".encode())
+                last = _timers[-1].last if _timers else 0.0
+                timing = (b"x-bench-boto-seconds", f"{last:.9f}".encode())
                 message = {**message, "headers": [*message.get("headers", ()), timing]}
             await send(message)
 
