@@ -1,4 +1,5 @@
-# Deltacloud for Python: install, run, test. Works on a fresh machine with python3 (>= 3.11) and pip.
+# Deltacloud for Python: install, run, test. make run needs python3 (>= 3.11) and pip; make test also
+# npm (Azurite) and, for what is missing, apt-get as root (Chromium, the OpenStack test cloud).
 #
 #   make run      install core + mock driver into .venv, start deltacloudd on the mock (HOST, PORT)
 #   make test     install everything (editable, with dev tools), run every test and the linter
