@@ -15,10 +15,11 @@ PORT   ?= 3001
 
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
-# Every plugin distribution and every example package in the docs, found by their pyproject.toml.
+# Every plugin and client distribution and every example package in the docs, found by their pyproject.toml.
 PLUGINS  := $(patsubst %/pyproject.toml,%,$(sort $(wildcard plugins/*/pyproject.toml)))
+CLIENTS  := $(patsubst %/pyproject.toml,%,$(sort $(wildcard clients/*/pyproject.toml)))
 EXAMPLES := $(patsubst %/pyproject.toml,%,$(sort $(wildcard docs/examples/*/pyproject.toml)))
-PACKAGES := $(PLUGINS) $(EXAMPLES)
+PACKAGES := $(PLUGINS) $(CLIENTS) $(EXAMPLES)
 # Stamps: reinstall when a pyproject changes (or a new plugin appears).
 DEV_STAMP := $(VENV)/.deltacloud-dev
 RUN_STAMP := $(VENV)/.deltacloud-run
@@ -37,18 +38,13 @@ install:
 run: $(RUN_STAMP)
 	exec $(BIN)/deltacloudd -i mock -r $(HOST) -p $(PORT)
 
-# One pytest run per suite (the core's, then each plugin's and each docs example's with its own
-# configuration), so test modules of the same name in two suites never collide. Every suite and the
-# linter run even when one fails; the target fails if any did.
+# One pytest run per suite (the core's, then each plugin's, client's and docs example's with its own
+# configuration), so test modules of the same name in two suites never collide; several suites at
+# once (TEST_JOBS), the longest first, and the linter beside them (scripts/run_suites.py). Every
+# suite runs even when one fails; the target fails if any did.
+TEST_JOBS ?= 3
 test: $(DEV_STAMP) system-deps
-	@status=0; \
-	for suite in tests $(wildcard $(addsuffix /tests,$(PACKAGES))); do \
-		echo "== pytest $$suite"; \
-		$(BIN)/python -m pytest -p no:cacheprovider -q $$suite || status=1; \
-	done; \
-	echo "== ruff check ."; \
-	$(BIN)/ruff check . || status=1; \
-	exit $$status
+	$(BIN)/python scripts/run_suites.py --jobs $(TEST_JOBS)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
@@ -79,10 +75,11 @@ $(DEV_STAMP): pyproject.toml $(addsuffix /pyproject.toml,$(PACKAGES)) $(addsuffi
 	@for pkg in $(NPM_PACKAGES); do echo "npm ci --prefix $$pkg"; npm ci --prefix $$pkg --no-audit --no-fund || exit 1; done
 	@touch $@
 
-# What the tests need from the system: Debian's Chromium for the browser test (never a browser
-# download of a test tool). Installed only when missing; needs root (as CI runs).
+# What the tests need from the system: the Debian packages every distribution lists in its
+# debian-packages.txt (Chromium for the browser test, the OpenStack services ...), the missing ones
+# installed in one apt transaction; needs root (as CI runs). Never a browser download of a test tool.
 system-deps:
-	@command -v chromium >/dev/null 2>&1 || { apt-get update -q && apt-get install -y -q chromium; }
+	@bash scripts/system-deps.sh
 
 $(RUN_STAMP): pyproject.toml plugins/deltacloud-mock/pyproject.toml | $(BIN)/python
 	$(PIP) install -e . -e plugins/deltacloud-mock
