@@ -22,6 +22,7 @@ storage pools (directories under ``base/pools``) and an image made with ``qemu-i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -31,7 +32,7 @@ from pathlib import Path
 
 import libvirt
 
-__all__ = ["USER", "PASSWORD", "Daemon", "start"]
+__all__ = ["PASSWORD", "USER", "Daemon", "start"]
 
 USER = "deltacloud"
 PASSWORD = "libvirt-test-secret"
@@ -85,10 +86,8 @@ class Daemon:
                 return
             except libvirt.libvirtError as exc:
                 last = exc.get_error_message()
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.libvirtd.wait(timeout=0.1)  # the bounded pause; also notices a daemon that died
-            except subprocess.TimeoutExpired:
-                pass
         raise RuntimeError(f"libvirtd did not answer on {self.uri} within {START_TIMEOUT:g} s ({last}):\n"
                            f"{self.tail()}")
 
@@ -233,10 +232,8 @@ def _wait_for_socket(daemon: Daemon) -> None:
                                 "/run/libvirt/virtlogd-sock"], check=False)
         if probe.returncode == 0:
             return
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             daemon.virtlogd.wait(timeout=0.1)
-        except subprocess.TimeoutExpired:
-            pass
     raise RuntimeError(f"virtlogd did not create its socket within 20 s:\n{daemon.tail()}")
 
 
