@@ -26,6 +26,7 @@ from ..models import DriverInfo, Image, Instance, Key, ProviderInfo, Realm, RunR
 from ..models.monitoring import Metric
 from ..models.network import Address, Firewall, FirewallRuleSource, LoadBalancer, Network, NetworkInterface, Subnet
 from ..models.storage import Blob, Bucket, StorageSnapshot, StorageVolume
+from ..providers import hosts_in
 from ..state_machine import StateMachine
 
 __all__ = ["ClientCache", "Driver", "unsupported"]
@@ -100,6 +101,10 @@ class Driver:
     BLOCKING: ClassVar[bool] = True
     #: Sync methods that never wait on I/O (a local store's reads): run on the event loop.
     NONBLOCKING_METHODS: ClassVar[frozenset[str]] = frozenset()
+    #: Whether a client may name a provider the operator did not list (``DELTACLOUD_PROVIDERS_<ID>``);
+    #: even then never one whose :meth:`provider_hosts` are link-local or cloud-metadata addresses.
+    #: False for drivers whose provider makes the server connect to any host (libvirt URIs).
+    OPEN_PROVIDERS: ClassVar[bool] = True
     #: Clients shared by all instances of one driver class (see :meth:`cached_client`).
     CLIENT_CACHE: ClassVar[ClientCache | None] = None
     #: Collections whose list method hands back the very same (frozen) model objects while the
@@ -115,6 +120,9 @@ class Driver:
         self.provider = provider
         #: The machine in force for this request (a plugin may replace the declared one).
         self.state_machine: StateMachine | None = self.INSTANCE_STATES
+        #: The operator's provider patterns for this driver (``DELTACLOUD_PROVIDERS_<ID>``), set by
+        #: the server: what a live provider list may show.
+        self.allowed_providers: tuple[str, ...] = ()
 
     # -- credentials -----------------------------------------------------------------------
     @property
@@ -159,6 +167,13 @@ class Driver:
         the entry point then asks the cloud, so it needs credentials. The default keeps them all.
         """
         return list(names)
+
+    @classmethod
+    def provider_hosts(cls, provider: str) -> list[str]:
+        """The host names or IP literals ``provider`` makes the server connect to, judged by the
+        server's provider policy before the driver is built. The default finds the host of every URL
+        and every ``host:port`` in the ``;``-separated parts; override for another syntax."""
+        return hosts_in(provider)
 
     def providers(self) -> list[ProviderInfo] | None:
         """Live provider list for ``/api/drivers/:id`` of the current driver; None = configured."""

@@ -38,6 +38,7 @@ from .docs import DocsPages
 from .endpoints import (
     DOCUMENT_FORMATS,
     RuntimeFailure,
+    check_provider,
     context_for,
     operation_endpoint,
     outcome_headers,
@@ -86,6 +87,7 @@ class DeltacloudApp:
                 self.resources.setdefault(resource.name, resource)
         self.fragments = FragmentCache(self.settings.render_cache_bytes)
         self.responses = ResponseFactory(self.renderers, self.settings.hostname, etag=self.fragments.etag)
+        self.providers = self.settings.provider_policy()
         self._machines: dict[type[Driver], StateMachine | None] = {}
         self._supported: dict[type[Driver] | None, list[str]] = {}
         self._ranked: dict[tuple[str | None, str | None], tuple[str, ...]] = {}
@@ -385,9 +387,11 @@ class DeltacloudApp:
         fmt = choose(info.ranked, DOCUMENT_FORMATS)
         if fmt is None:
             return self.responses.plain(406, "", driver=info.driver_name, provider=info.provider)
-        driver = driver_cls(credentials=lambda: request_credentials(request, self.settings.server_credentials),
-                            provider=info.provider)
         try:
+            await check_provider(self, driver_cls, info.provider)
+            driver = driver_cls(credentials=lambda: request_credentials(request, self.settings.server_credentials),
+                                provider=info.provider)
+            driver.allowed_providers = self.providers.allowed_for(driver_cls.driver_id)
             if "force_auth" in info.query_dict():
                 try:
                     valid = await invoke_driver(driver, "validate_credentials")

@@ -38,7 +38,7 @@ from .request_info import RequestInfo, ordered_params, request_credentials, requ
 if TYPE_CHECKING:
     from .app import DeltacloudApp
 
-__all__ = ["DOCUMENT_FORMATS", "RuntimeFailure", "operation_endpoint", "run_operation"]
+__all__ = ["DOCUMENT_FORMATS", "RuntimeFailure", "check_provider", "operation_endpoint", "run_operation"]
 
 log = logging.getLogger("deltacloud.web")
 
@@ -130,11 +130,23 @@ def driver_factory(app: DeltacloudApp, request: Request, info: RequestInfo,
         def credentials() -> Any:
             return request_credentials(request, app.settings.server_credentials)
 
+        app.providers.check(driver_cls, info.provider)
         driver = driver_cls(credentials=credentials, provider=info.provider)
         driver.state_machine = app.state_machine_for(driver_cls)
+        driver.allowed_providers = app.providers.allowed_for(driver_cls.driver_id)
         return driver
 
     return build
+
+
+async def check_provider(app: DeltacloudApp, driver_cls: type[Driver], provider: str | None) -> None:
+    """The provider policy, before anything reads the body or calls the driver: 403 for a provider
+    the operator did not allow (host names resolved in a worker thread, never on the event loop)."""
+    if provider is None:
+        return
+    app.providers.check(driver_cls, provider)
+    if app.providers.needs_resolving(driver_cls, provider):
+        await asyncio.get_running_loop().run_in_executor(None, app.providers.check_resolved, driver_cls, provider)
 
 
 def context_for(app: DeltacloudApp, info: RequestInfo, driver_cls: type[Driver] | None,
@@ -168,6 +180,7 @@ async def run_operation(app: DeltacloudApp, request: Request, collection: Collec
                 env.fragments = app.fragments
             if operation.capability is not None and not operation.supported_by(driver_cls):
                 raise CapabilityMissing(operation.capability)
+            await check_provider(app, driver_cls, info.provider)
         form: list[tuple[str, str]] = []
         files: dict[str, UploadedFile] = {}
         if request.method in _BODY_METHODS and not operation.streams_body:
