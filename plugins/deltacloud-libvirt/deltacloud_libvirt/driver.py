@@ -50,7 +50,7 @@ class LibvirtDriver(InstancesMixin, StorageMixin, MonitoringMixin):
     def providers(self) -> list[ProviderInfo]:
         """The default URI, then the operator's allowed ones (patterns as they are written)."""
         uris = [self.settings.default_uri]
-        for pattern in getattr(self, "allowed_providers", ()) or ():
+        for pattern in self.allowed_providers:
             if pattern not in uris:
                 uris.append(pattern)
         if self.provider and self.provider not in uris:
