@@ -194,7 +194,8 @@ def test_unknown_ids(test_driver):
 
 def test_destroy_removes_the_overlay_and_foreign_domains_are_listed(test_driver):
     listed = {i.id: i for i in test_driver.list_instances()}
-    assert listed[OPERATOR_VM].image_id is None and listed[OPERATOR_VM].owner_id is None
+    assert listed[OPERATOR_VM].image_id is None
+    assert listed[OPERATOR_VM].owner_id is None
     created = test_driver.create_instance(image_id="tiny.qcow2", name="dc-unit")
     assert f"{created.id}-disk.qcow2" in test_driver.pool("instance_pool").listVolumes()
     assert created.instance_profile.overrides == {"cpu": "1", "memory": "512", "storage": "1"}
