@@ -49,11 +49,13 @@ def test_driver(no_auth_allowed: None) -> LibvirtDriver:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
+    from importlib.metadata import version
+
     import libvirt
 
-    version = libvirt.getVersion()
-    return [f"libvirt {version // 1000000}.{version // 1000 % 1000}.{version % 1000} "
-            f"(libvirt-python {libvirt.__file__ and os.path.basename(os.path.dirname(libvirt.__file__))})"]
+    number = libvirt.getVersion()
+    return [f"libvirt {number // 1000000}.{number // 1000 % 1000}.{number % 1000}, "
+            f"libvirt-python {version('libvirt-python')}"]
 
 
 # -- the real suite: a libvirtd with QEMU of our own --------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -31,7 +32,7 @@ PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKw2NMfjLD9meVeETI0clt21V08mgl
 def wait_until(what: str, check: Callable[[], Any], timeout: float = 30.0, interval: float = 0.1) -> Any:
     """Poll ``check`` until it returns something true (bounded); fail naming ``what``."""
     deadline = time.monotonic() + timeout
-    pause = __import__("threading").Event()
+    pause = threading.Event()
     while True:
         value = check()
         if value:
