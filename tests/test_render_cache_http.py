@@ -17,7 +17,7 @@ def test_a_repeated_list_is_the_same_answer_and_a_change_shows_at_once(client, a
     assert first.headers["etag"] == again.headers["etag"] == hashlib.md5(first.content).hexdigest()
     count = len(first.json()["instances"])
     assert count > 0
-    assert len(app.fragments) == count  # one rendering kept per instance
+    assert len(app.services.fragments) == count  # one rendering kept per instance
 
     running = next(i for i in first.json()["instances"] if i["state"] == "RUNNING")
     assert client.post(f"/api/instances/{running['id']}/stop", headers=JSON).status_code == 202
@@ -41,4 +41,4 @@ def test_drivers_that_build_new_models_do_not_fill_the_cache(client, app, monkey
     monkeypatch.setattr(driver_cls, "REUSES_MODELS", frozenset())
     assert client.get("/api/instances", headers=JSON).status_code == 200
     assert client.get("/api/instances").status_code == 200
-    assert len(app.fragments) == 0
+    assert len(app.services.fragments) == 0

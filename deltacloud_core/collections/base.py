@@ -27,6 +27,7 @@ from ..drivers.base import Driver
 from ..drivers.capabilities import implements
 from ..errors import DeltacloudError, ObjectNotFound
 from ..features import FeatureRegistry
+from ..schemas.context import RenderContext
 from ..state_machine import StateMachine
 
 __all__ = [
@@ -389,12 +390,10 @@ class OperationCall:
     #: Merged parameters: query string, then form body, then path (later sources win).
     params: Mapping[str, str]
     path_params: Mapping[str, str]
-    #: Absolute URL of the API root, e.g. ``http://host:3001/api``.
-    api_url: str
-    driver_name: str
+    #: The request's API URL, driver and provider (and, once loaded, the driver class).
+    context: RenderContext
     features: FeatureRegistry
     driver_factory: Callable[[], Driver]
-    state_machine_for: Callable[[type[Driver]], StateMachine | None]
     headers: Mapping[str, str] = field(default_factory=dict)
     files: Mapping[str, UploadedFile] = field(default_factory=dict)
     #: The raw request body stream (blob PUT), when the operation reads it itself.
@@ -411,8 +410,19 @@ class OperationCall:
         return self._driver
 
     @property
+    def api_url(self) -> str:
+        """Absolute URL of the API root, e.g. ``http://host:3001/api``."""
+        return self.context.api_url
+
+    @property
+    def driver_name(self) -> str:
+        return self.context.driver_name
+
+    @property
     def state_machine(self) -> StateMachine | None:
-        return self.state_machine_for(type(self.driver))
+        if self.context.driver_cls is None:
+            self.driver  # noqa: B018 - building the driver loads its class into the context
+        return self.context.state_machine
 
     def param(self, name: str, default: str | None = None) -> str | None:
         value = self.params.get(name)
@@ -424,9 +434,7 @@ class OperationCall:
 
     def url(self, *parts: str) -> str:
         """Absolute URL below the API root: ``url("instances", "inst1")``."""
-        from urllib.parse import quote
-
-        return "/".join([self.api_url, *(quote(p, safe="") for p in parts)])
+        return self.context.url(*parts)
 
     async def invoke(self, method: str, *args: Any, **kwargs: Any) -> Any:
         """Call a driver method: awaited when async, else in the bounded thread pool."""

@@ -86,10 +86,9 @@ _MOCK = DriverRegistry().load("mock")
 
 def _env(app, fragments: FragmentCache | None, api_url: str = "http://h/api", provider: str | None = None) -> RenderEnv:
     driver_cls = _MOCK
-    context = RenderContext(api_url=api_url, driver_cls=driver_cls, driver=driver_cls(provider=provider),
-                            state_machine=app.state_machine_for(driver_cls))
-    return RenderEnv(context=context, resources=app.resources, driver_name="mock", provider=provider,
-                     fragments=fragments)
+    context = RenderContext(api_url=api_url, driver_name="mock", provider=provider, driver_cls=driver_cls,
+                            driver=driver_cls(provider=provider), state_machine=app.state_machine_for(driver_cls))
+    return RenderEnv(context=context, resources=app.services.resources, fragments=fragments)
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
@@ -132,8 +131,8 @@ def test_a_changed_model_is_a_new_object_and_rendered_afresh(app) -> None:
 
 
 def test_the_setting_turns_the_cache_off(app) -> None:
-    assert create_app(Settings(default_driver="mock", render_cache_bytes=0)).fragments.enabled is False
-    assert app.fragments.enabled is True
+    assert create_app(Settings(default_driver="mock", render_cache_bytes=0)).services.fragments.enabled is False
+    assert app.services.fragments.enabled is True
 
 
 # -- whole documents and their ETags ---------------------------------------------------------
