@@ -23,7 +23,7 @@ import anyio
 import anyio.from_thread
 import anyio.lowlevel
 
-from ..drivers.base import Driver
+from ..drivers.base import Driver, runs_on_loop
 from ..drivers.capabilities import implements
 from ..errors import DeltacloudError, ObjectNotFound
 from ..features import FeatureRegistry
@@ -59,32 +59,31 @@ Handler = Callable[["OperationCall"], Awaitable["Outcome"]]
 DRIVER_THREADS = ThreadPoolExecutor(max_workers=64, thread_name_prefix="deltacloud-driver")
 
 
-_ASYNC: dict[Any, bool] = {}
+#: Per driver function: 0 plain (worker thread), 1 ``async def`` (awaited), 2 ``@nonblocking`` (on the loop).
+_HOW: dict[Any, int] = {}
+_THREAD, _AWAIT, _ON_LOOP = 0, 1, 2
 
 
-def _is_async(func: Any) -> bool:
-    """``inspect.iscoroutinefunction``, remembered per function of a driver class."""
-    target = getattr(func, "__func__", None)
-    if target is None:
-        return inspect.iscoroutinefunction(func)
-    known = _ASYNC.get(target)
-    if known is None:
-        known = _ASYNC[target] = inspect.iscoroutinefunction(func)
-    return known
+def _how_to_call(func: Any) -> int:
+    """How a bound driver method is called, worked out once per function of a driver class."""
+    target = getattr(func, "__func__", func)
+    how = _HOW.get(target)
+    if how is None:
+        how = _AWAIT if inspect.iscoroutinefunction(func) else _ON_LOOP if runs_on_loop(func) else _THREAD
+        if len(_HOW) < 10_000:
+            _HOW[target] = how
+    return how
 
 
 async def invoke_driver(driver: Driver, method: str, *args: Any, **kwargs: Any) -> Any:
-    """Call ``driver.<method>``: awaited when async, else in a bounded worker thread (so a slow
-    cloud never blocks the event loop).
-
-    A sync method runs right on the event loop when the driver says it never waits on I/O:
-    ``BLOCKING = False`` for all its methods, or the method's name is in the driver's
-    ``NONBLOCKING_METHODS`` (a local store's reads: the hop to a thread costs more than the call).
-    """
+    """Call ``driver.<method>``: awaited when async, right here when marked
+    :func:`~deltacloud_core.nonblocking`, else in a bounded worker thread (so a slow cloud never
+    blocks the event loop)."""
     func = getattr(driver, method)
-    if _is_async(func):
+    how = _how_to_call(func)
+    if how == _AWAIT:
         return await func(*args, **kwargs)
-    if not driver.BLOCKING or method in driver.NONBLOCKING_METHODS:
+    if how == _ON_LOOP:
         return func(*args, **kwargs)
     # On cancellation (backend timeout) the caller stops waiting; the thread finishes on its own.
     return await asyncio.get_running_loop().run_in_executor(DRIVER_THREADS, partial(func, *args, **kwargs))

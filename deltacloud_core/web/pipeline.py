@@ -104,8 +104,7 @@ async def _select_driver(services: Services, context: RequestContext, collection
     if operation.driverless:
         return
     driver_cls = services.load_driver(context)
-    if collection.name in driver_cls.REUSES_MODELS:
-        env.fragments = services.fragments
+    env.fragments = services.fragments
     if operation.capability is not None and not operation.supported_by(driver_cls):
         raise CapabilityMissing(operation.capability)
     await check_provider(services, driver_cls, context.provider)
