@@ -104,8 +104,10 @@ def test_driver_metadata():
     # transaction, so they take a worker thread.
     from deltacloud_core.drivers.base import runs_on_loop
 
-    assert runs_on_loop(MockDriver.list_instances) and runs_on_loop(MockDriver.get_storage_volume)
-    assert not runs_on_loop(MockDriver.create_instance) and not runs_on_loop(MockDriver.destroy_bucket)
+    assert runs_on_loop(MockDriver.list_instances)
+    assert runs_on_loop(MockDriver.get_storage_volume)
+    assert not runs_on_loop(MockDriver.create_instance)
+    assert not runs_on_loop(MockDriver.destroy_bucket)
     assert MockDriver.declared_features("instances") == (
         "metrics", "realm_filter", "user_name", "authentication_key", "user_Data")
     assert MockDriver.declared_features("images") == ("user_name", "user_description")
