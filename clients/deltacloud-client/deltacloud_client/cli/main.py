@@ -223,7 +223,7 @@ instances = _collection_group("instances", "instances", "Instances (virtual mach
 images = _collection_group("images", "images", "Images to launch instances from.")
 keys = _collection_group("keys", "keys", "SSH keys and credentials.")
 volumes = _collection_group("volumes", "storage_volumes", "Storage volumes.")
-_collection_group("snapshots", "storage_snapshots", "Storage snapshots.")
+snapshots = _collection_group("snapshots", "storage_snapshots", "Storage snapshots.")
 buckets = _collection_group("buckets", "buckets", "Buckets of blobs.")
 addresses = _collection_group("addresses", "addresses", "Public (elastic, floating) addresses.")
 firewalls = _collection_group("firewalls", "firewalls", "Firewalls (security groups).")
@@ -380,6 +380,18 @@ def volumes_detach(volume_id: str) -> None:
     """Detach a volume."""
     state = _state()
     emit(state.client().storage_volumes.get(volume_id).detach(), state.output, "storage_volumes")
+
+
+@snapshots.command("create")
+@click.option("--volume", required=True, help="The volume to snapshot.")
+@click.option("--name", help="Snapshot name.")
+@click.option("--description", help="What it is.")
+@handled
+def snapshots_create(volume: str, name: str | None, description: str | None) -> None:
+    """Snapshot a storage volume."""
+    state = _state()
+    emit(state.client().storage_snapshots.create(volume=volume, name=name, description=description), state.output,
+         "storage_snapshots")
 
 
 @addresses.command("create")
