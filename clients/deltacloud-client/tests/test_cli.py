@@ -14,9 +14,8 @@ import time
 import pytest
 import yaml
 from conftest import AWS_AUTH, EC2_IMAGE, MOCK_AUTH, TESTS
-from terminal import DELTACLOUD, run, run_on_pty
-
 from deltacloud_client import Client
+from terminal import DELTACLOUD, run, run_on_pty
 
 ESC = "\x1b["
 

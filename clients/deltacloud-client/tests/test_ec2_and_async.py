@@ -7,7 +7,6 @@ import asyncio
 
 import pytest
 from conftest import AWS_AUTH, EC2_IMAGE, MOCK_AUTH
-
 from deltacloud_client import AsyncClient, Client, HardwareProfileError, NotFound
 
 

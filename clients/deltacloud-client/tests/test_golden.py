@@ -9,9 +9,15 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-
 from deltacloud_client import (
-    BadRequest, Client, Forbidden, MethodNotAllowed, NotFound, PreconditionFailed, Unauthorized, models,
+    BadRequest,
+    Client,
+    Forbidden,
+    MethodNotAllowed,
+    NotFound,
+    PreconditionFailed,
+    Unauthorized,
+    models,
 )
 from deltacloud_client.operations import parse_many
 from deltacloud_client.protocol import Answer
@@ -25,7 +31,7 @@ def _recordings() -> dict[tuple[str, str, str], str]:
     """(method, path, format) -> file name, from the copied INDEX rows."""
     table: dict[tuple[str, str, str], str] = {}
     for line in (GOLDEN / "INDEX.tsv").read_text().splitlines()[1:]:
-        name, _status, url, args = (line.split("\t") + [""])[:4]
+        name, _status, url, args = [*line.split("\t"), ""][:4]
         parts = urlsplit(url)
         method = args.split("-X ")[1].split()[0] if "-X " in args else "GET"
         fmt = parse_qs(parts.query).get("format", ["xml"])[0]

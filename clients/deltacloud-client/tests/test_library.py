@@ -7,10 +7,17 @@ import threading
 import httpx
 import pytest
 from conftest import MOCK_AUTH
-
 from deltacloud_client import (
-    ActionNotAvailable, Client, HardwareProfileError, MethodNotAllowed, NotFound, NotSupported, Unauthorized,
-    UsageError, WaitTimeout, models,
+    ActionNotAvailable,
+    Client,
+    HardwareProfileError,
+    MethodNotAllowed,
+    NotFound,
+    NotSupported,
+    Unauthorized,
+    UsageError,
+    WaitTimeout,
+    models,
 )
 
 COLLECTIONS = ["realms", "hardware_profiles", "images", "instances", "keys", "storage_volumes", "storage_snapshots",
@@ -161,7 +168,7 @@ def test_with_driver_switches_per_request_and_keeps_the_pool(server):
     with Client(server.url, *MOCK_AUTH) as dc:
         assert dc.with_driver("mock", provider="somewhere").api().provider == "somewhere"
         assert dc.api().provider is None
-        with pytest.raises(Exception) as unknown:  # noqa: PT011 - the server's own 500 for an unknown driver
+        with pytest.raises(Exception) as unknown:
             dc.with_driver("nosuch").api()
         assert "nosuch" in str(unknown.value)
 
