@@ -14,6 +14,7 @@ from deltacloud_client import (
     MethodNotAllowed,
     NotFound,
     NotSupported,
+    ServerError,
     Unauthorized,
     UsageError,
     WaitTimeout,
@@ -168,7 +169,7 @@ def test_with_driver_switches_per_request_and_keeps_the_pool(server):
     with Client(server.url, *MOCK_AUTH) as dc:
         assert dc.with_driver("mock", provider="somewhere").api().provider == "somewhere"
         assert dc.api().provider is None
-        with pytest.raises(Exception) as unknown:
+        with pytest.raises(ServerError) as unknown:  # the server's 500 for an unknown driver
             dc.with_driver("nosuch").api()
         assert "nosuch" in str(unknown.value)
 
