@@ -425,8 +425,10 @@ class AsyncFirewall(models.Firewall, _AsyncBound):
     async def delete_rule(self, rule_id: str) -> None:
         from urllib.parse import quote
 
-        await self._client._run(ops.follow(self._client._session, None, self, "delete_rule:" + rule_id, {},
-                                     fallback=("DELETE", f"{self.href}/{quote(rule_id, safe='')}")))
+        rule = next((r for r in self.rules if r.id == rule_id), None)
+        link = next((a for a in rule.actions if a.rel == "destroy"), None) if rule else None
+        href = link.href if link else f"{self.href}/{quote(rule_id, safe='')}"
+        await self._client._run(ops.follow(self._client._session, None, self, "", {}, fallback=("DELETE", href)))
 
 
 class AsyncLoadBalancer(models.LoadBalancer, _AsyncBound):

@@ -420,8 +420,10 @@ class Firewall(models.Firewall, _Bound):
     def delete_rule(self, rule_id: str) -> None:
         from urllib.parse import quote
 
-        self._client._run(ops.follow(self._client._session, None, self, "delete_rule:" + rule_id, {},
-                                     fallback=("DELETE", f"{self.href}/{quote(rule_id, safe='')}")))
+        rule = next((r for r in self.rules if r.id == rule_id), None)
+        link = next((a for a in rule.actions if a.rel == "destroy"), None) if rule else None
+        href = link.href if link else f"{self.href}/{quote(rule_id, safe='')}"
+        self._client._run(ops.follow(self._client._session, None, self, "", {}, fallback=("DELETE", href)))
 
 
 class LoadBalancer(models.LoadBalancer, _Bound):

@@ -52,6 +52,8 @@ def test_firewalls_on_ec2(server):
         fw = ec2.firewalls.create("client-fw", description="made by the client's tests")
         ruled = fw.add_rule(protocol="tcp", port_from=22, port_to=22, sources=("10.1.2.0/24",))
         assert [(r.allow_protocol, r.port_from, r.port_to) for r in ruled.rules] == [("tcp", "22", "22")]
+        ruled.delete_rule(ruled.rules[0].id)
+        assert ruled.refresh().rules == ()
         ruled.destroy()
         with pytest.raises(NotFound):
             ec2.firewalls.get(fw.id)

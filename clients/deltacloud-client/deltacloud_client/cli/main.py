@@ -23,7 +23,7 @@ import click
 
 from .. import errors
 from ..client import Client
-from .config import ConfigError, Connection, config_path, keyring_service, load_profiles, resolve
+from .config import Connection, config_path, keyring_service, load_profiles, resolve
 from .output import emit, stderr_console
 from .progress import transfer_progress, wait_progress
 
@@ -145,10 +145,7 @@ def cli(ctx: click.Context, url: str | None, user: str | None, driver: str | Non
                "wire_format": "xml" if wire_xml else None}
     if ctx.resilient_parsing:  # shell completion: never read the config or ask for a password
         return
-    try:
-        state = State(profiles, options, output)
-    except ConfigError:
-        raise
+    state = State(profiles, options, output)  # a ConfigError is a usage error (exit 2)
     ctx.obj = state
     ctx.call_on_close(state.close)
 
