@@ -225,6 +225,16 @@ KNOWN_FIELDS: dict[tuple[str, str], dict[str, Any]] = {
     ("image", "hardware_profiles"): {"type": "array", "items": _LINK},
     ("hardware_profile", "properties"): {"type": "object", "additionalProperties": {"type": "string"},
                                          "description": "Default value of each property"},
+    ("hardware_profile", "property_details"): {
+        "type": "array", "description": "Each property's kind, unit, default and bounds (an extension; "
+                                        "the original's JSON had only the defaults)",
+        "items": {"type": "object", "required": ["name", "kind", "unit", "value"], "properties": {
+            "name": {"type": "string"}, "kind": {"enum": ["fixed", "range", "enum"]},
+            "unit": {"type": ["string", "null"]}, "value": {"type": "string"},
+            "param": {"type": "string", "description": "The instance-create parameter that overrides it"},
+            "range": {"type": "object", "required": ["first", "last"],
+                      "properties": {"first": {"type": "string"}, "last": {"type": "string"}}},
+            "enum": {"type": "array", "items": {"type": "string"}}}}},
     ("realm", "limit"): {"type": ["string", "integer"]},
     ("storage_volume", "actions"): {"type": "array", "items": _ACTION},
     ("storage_volume", "realm"): {**_LINK, "properties": {**_LINK["properties"], "id": {"type": ["string", "null"]}}},
