@@ -32,6 +32,7 @@ from ..state_machine import StateMachine
 
 __all__ = [
     "ALL_FORMATS",
+    "Answer",
     "BodyReader",
     "Collection",
     "CollectionRegistry",
@@ -118,6 +119,25 @@ class Param:
 
 
 @dataclass(frozen=True)
+class Answer:
+    """What a successful call of an operation answers, as the OpenAPI document and the docs tell it.
+
+    ``body``: ``"member"`` (``{"<tag>": <resource>}``), ``"list"`` (``{"<plural>": [...]}``),
+    ``"bare"`` (the resource's document itself), ``"member_or_list"`` (one or several, as instance
+    creation with ``instance_count``), ``"raw"`` (bytes of ``media_type``) or None (no body).
+    ``resource`` names the resource carried (default: the collection's first).
+    """
+
+    status: int
+    description: str
+    body: Literal["member", "list", "bare", "member_or_list", "raw"] | None = "member"
+    resource: str | None = None
+    media_type: str | None = None
+    #: The answer has a ``Location`` header (the new object's URL).
+    location: bool = False
+
+
+@dataclass(frozen=True)
 class Operation:
     """One operation of a collection."""
 
@@ -144,6 +164,8 @@ class Operation:
     #: 406 to an HTML preference *after* applying the change, with the outcome's headers).
     negotiate_late: bool = False
     description: str = ""
+    #: What success answers; None: what the operation's name implies (see :meth:`success`).
+    answer: Answer | None = None
 
     @property
     def required_params(self) -> tuple[Param, ...]:
@@ -152,6 +174,23 @@ class Operation:
     @property
     def member(self) -> bool:
         return "{id}" in self.path
+
+    def success(self, collection: Collection) -> Answer:
+        """The declared :attr:`answer`, else the standard one: index a list (200), show a member
+        (200), create a new member (201 with Location), a DELETE nothing (204), any other action
+        the member after it (202)."""
+        if self.answer is not None:
+            return self.answer
+        what = (collection.resources[0].name if collection.resources else collection.singular).replace("_", " ")
+        if self.name == "index":
+            return Answer(200, f"The {collection.name.replace('_', ' ')}", "list")
+        if self.name == "show":
+            return Answer(200, f"One {what}")
+        if self.name == "create":
+            return Answer(201, f"The new {what}", location=True)
+        if self.http_method == "DELETE":
+            return Answer(204, "Deleted (an HTML client is redirected)", None)
+        return Answer(202, f"The {what} after the action")
 
     def supported_by(self, driver_cls: type[Driver]) -> bool:
         return self.requires is None or self.requires(driver_cls)

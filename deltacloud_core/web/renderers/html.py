@@ -18,7 +18,7 @@ from ...collections.base import Outcome
 from ...errors import DeltacloudError
 from ...hardware import HardwareProfile, format_value
 from ...hookspecs import hookimpl
-from ...schemas.context import ContextVar, RenderContext
+from ...schemas.context import RenderContext, rendering
 from ..settings import API_VERSION
 from . import RenderEnv, RendererRegistry
 
@@ -106,7 +106,7 @@ class HtmlRenderer:
         resource = env.resources.get(outcome.resource or "")
         values = self._common(env)
         json_schema = resource.schemas.get("json") if resource else None
-        with ContextVar(env.context):
+        with rendering(env.context):
             if outcome.kind == "collection":
                 assert resource is not None
                 template = self._template(f"{resource.plural}.html", "collection.html")
@@ -125,7 +125,7 @@ class HtmlRenderer:
         """A page that is no outcome (the API docs, the OpenAPI viewer): the common values, then ``values``."""
         merged = self._common(env)
         merged.update(values)
-        with ContextVar(env.context):
+        with rendering(env.context):
             return self._template(template).render(**merged).encode("utf-8")
 
     def render_error(self, error: DeltacloudError, env: RenderEnv) -> bytes:

@@ -10,7 +10,7 @@ import orjson
 from ...collections.base import Outcome
 from ...errors import DeltacloudError
 from ...hookspecs import hookimpl
-from ...schemas.context import ContextVar
+from ...schemas.context import rendering
 from ...schemas.fastdump import dumper
 from . import RenderEnv, RendererRegistry
 
@@ -86,7 +86,7 @@ class JsonRenderer:
     def render(self, outcome: Outcome, env: RenderEnv) -> bytes:
         resource = env.resources[outcome.resource or ""]
         schema = resource.schemas["json"]
-        with ContextVar(env.context):
+        with rendering(env.context):
             if outcome.kind == "collection":
                 return self._render_list(resource.plural, dumper(schema), outcome.data, env)
             tree = dumper(schema)(outcome.data)
