@@ -13,7 +13,16 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Callable,
+    Coroutine,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -48,12 +57,13 @@ __all__ = [
     "read_operations",
 ]
 
+#: The core's document formats (``Operation.formats=None`` means these and any a plugin adds).
 ALL_FORMATS: frozenset[str] = frozenset({"xml", "json", "html"})
 DATA_FORMATS: frozenset[str] = frozenset({"xml", "json"})
 HTML_ONLY: frozenset[str] = frozenset({"html"})
 
 Requirement = Callable[[type[Driver]], bool]
-Handler = Callable[["OperationCall"], Awaitable["Outcome"]]
+Handler = Callable[["OperationCall"], Coroutine[Any, Any, "Outcome"]]
 
 #: Threads for blocking driver calls; bounded so a slow cloud cannot exhaust the process.
 #: A plain executor: the hop costs about half of anyio's ``to_thread`` (measured against moto).
@@ -151,7 +161,11 @@ class Operation:
     #: What the driver must implement for this operation (checked when capability is set).
     requires: Requirement | None = None
     params: tuple[Param, ...] = ()
-    formats: frozenset[str] = ALL_FORMATS
+    #: The formats it answers in; None: every document format the server has (XML, JSON, HTML and
+    #: any a plugin's renderer adds), the usual case.
+    formats: frozenset[str] | None = None
+    #: Formats beyond those (``png`` and ``gv`` of the state machine).
+    extra_formats: frozenset[str] = frozenset()
     #: Adds ``X-Backend-Runtime`` (index, show, instance actions).
     timed: bool = False
     #: The operation needs no driver at all (``/api/drivers``).
@@ -230,6 +244,10 @@ class Collection:
     parent: str | None = None
     #: The resources this collection's outcomes carry (usually one).
     resources: tuple[Resource, ...] = ()
+    #: The package whose ``templates/`` directory holds this collection's HTML pages
+    #: (``<plural>.html``, ``<resource>.html``, its forms' pages), found before the core's; None:
+    #: the core's templates (a collection without pages of its own gets the generic ones).
+    templates: str | None = None
 
     def operation(self, name: str) -> Operation | None:
         for op in self.operations:

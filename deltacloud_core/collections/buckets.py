@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -23,7 +23,6 @@ from ..hookspecs import hookimpl
 from ..models import Blob
 from ..schemas.storage import BlobJson, BlobXml, BucketJson, BucketXml
 from .base import (
-    ALL_FORMATS,
     DATA_FORMATS,
     HTML_ONLY,
     Answer,
@@ -53,9 +52,9 @@ _META_PREFIX = "X-Deltacloud-Blobmeta-"
 
 # -- metadata helpers ------------------------------------------------------------------------
 
-def metadata_from_headers(headers: Mapping[str, str] | Any) -> dict[str, str]:
+def metadata_from_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
     """User metadata from ``X-Deltacloud-Blobmeta-*`` request headers (keys lower-cased)."""
-    items = headers.items() if hasattr(headers, "items") else headers
+    items: Iterable[tuple[str, str]] = headers.items() if isinstance(headers, Mapping) else headers
     out: dict[str, str] = {}
     for name, value in items:
         match = _META_HEADER.match(name)
@@ -263,7 +262,6 @@ async def _new_blob_form(call: OperationCall) -> Outcome:
 _BUCKET = Param("id", required=True, description="Bucket id")
 _BLOB = Param("blob_id", required=True, description="Blob id")
 #: The content download serves any negotiated format (the bytes are the answer).
-_ANY_FORMAT = ALL_FORMATS | {"png", "gv"}
 
 BLOBS = Collection(
     name="blobs",
@@ -308,7 +306,8 @@ BLOBS = Collection(
                   description="Replace a blob's metadata by the request's X-Deltacloud-Blobmeta-* headers",
                   answer=Answer(204, "Metadata replaced", None)),
         Operation("content", "GET", "/{blob_id:rest}/content", _blob_content, capability="blob",
-                  requires=needs("get_blob", "blob_content"), params=(_BUCKET, _BLOB), formats=_ANY_FORMAT,
+                  requires=needs("get_blob", "blob_content"), params=(_BUCKET, _BLOB),
+                  extra_formats=frozenset({"png", "gv"}),
                   description="Download a blob's data",
                   answer=Answer(200, "The blob's content, streamed", "raw",
                                 media_type="application/octet-stream")),

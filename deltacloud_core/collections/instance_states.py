@@ -69,7 +69,7 @@ INSTANCE_STATES = Collection(
                         xml_declaration=False, element="states"),),
     operations=(
         Operation("index", "GET", "", _show, capability="instance_states", requires=_has_machine,
-                  formats=frozenset({"xml", "json", "html", "png", "gv"}),
+                  extra_formats=frozenset({"png", "gv"}),
                   description="Show the instance state machine",
                   answer=Answer(200, "The driver's instance state machine", "bare")),
     ),

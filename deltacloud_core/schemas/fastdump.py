@@ -70,7 +70,7 @@ def _compile(schema: Schema) -> Dumper:
 
 def _getter(schema: Schema, name: str, field: fields.Field) -> Callable[[Any], Any]:
     kind = type(field)
-    if kind is fields.Function and field.serialize_func:
+    if isinstance(field, fields.Function) and kind is fields.Function and field.serialize_func:
         func: Callable[[Any], Any] = field.serialize_func
         return func
     attribute = field.attribute if field.attribute is not None else name

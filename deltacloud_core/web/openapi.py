@@ -313,18 +313,22 @@ def _error_responses(op: Operation) -> dict[str, Any]:
     return {c: {"$ref": f"#/components/responses/E{c}"} for c in sorted(codes)}
 
 
-def _document_content(answer: _Answer, formats: Iterable[str]) -> dict[str, Any]:
+def _document_content(answer: _Answer, formats: Iterable[str], services: Services) -> dict[str, Any]:
     content: dict[str, Any] = {}
     if answer.raw:
         return {answer.raw: {"schema": {"type": "string", "contentMediaType": answer.raw}}}
     if answer.json is None:
         return content
-    if "json" in formats:
-        content["application/json"] = {"schema": answer.json}
-    if "xml" in formats:
-        content["application/xml"] = {"schema": {"type": "string", "description": "The XML form (FORMATS.md)"}}
-    if "html" in formats:
-        content["text/html"] = {"schema": {"type": "string", "description": "A browsable page"}}
+    for fmt in sorted(formats, key=lambda f: ("json", "xml", "html").index(f) if f in ("json", "xml", "html") else 3):
+        if fmt == "json":
+            content["application/json"] = {"schema": answer.json}
+        elif fmt == "xml":
+            content["application/xml"] = {"schema": {"type": "string", "description": "The XML form (FORMATS.md)"}}
+        elif fmt == "html":
+            content["text/html"] = {"schema": {"type": "string", "description": "A browsable page"}}
+        elif fmt in services.document_formats:  # a plugin's format
+            renderer = services.renderers[fmt]
+            content[renderer.content_type] = {"schema": {"type": "string", "description": f"The {fmt} form"}}
     return content
 
 
@@ -349,7 +353,8 @@ def _operation_object(services: Services, collection: Collection, op: Operation,
             if d.feature:
                 item["x-deltacloud-feature"] = d.feature
             parameters.append(item)
-    parameters.append(_format_param(op.formats))
+    formats = services.formats_of(op)
+    parameters.append(_format_param(formats))
     obj: dict[str, Any] = {
         "operationId": f"{collection.name}_{op.name}",
         "tags": [collection.parent or collection.name],
@@ -390,7 +395,7 @@ def _operation_object(services: Services, collection: Collection, op: Operation,
             obj["requestBody"] = {"required": bool(required), "content": {m: {"schema": form} for m in media}}
     answer = _answer(collection, op)
     response: dict[str, Any] = {"description": answer.description}
-    content = _document_content(answer, op.formats)
+    content = _document_content(answer, formats, services)
     if content:
         response["content"] = content
     if answer.location:
@@ -550,7 +555,7 @@ def build_openapi(services: Services, driver_cls: type[Driver], *, server_url: s
     schemas["Error"] = {"type": "object", "properties": {
         "code": {"type": "integer"}, "message": {"type": "string"}, "error": {"type": "string"},
         "backend_code": {"type": ["string", "integer"]}}, "required": ["code", "message"]}
-    responses = {
+    responses: dict[str, dict[str, Any]] = {
         f"E{code}": {"description": text, "content": {
             "application/json": {"schema": {"$ref": "#/components/schemas/Error"}},
             "application/xml": {"schema": {"type": "string"}}, "text/html": {"schema": {"type": "string"}}}}

@@ -12,7 +12,7 @@ from ...errors import DeltacloudError
 from ...hookspecs import hookimpl
 from ...schemas.context import rendering
 from ...schemas.fastdump import dumper
-from . import RenderEnv, RendererRegistry
+from . import RenderEnv, RendererRegistry, error_tree
 
 __all__ = ["JsonRenderer"]
 
@@ -79,9 +79,10 @@ def _list_document(plural: str, parts: list[bytes]) -> bytes:
 
 
 class JsonRenderer:
-    name = "json"
-    media_types = ("application/json",)
-    content_type = "application/json"
+    name: str = "json"
+    media_types: tuple[str, ...] = ("application/json",)
+    content_type: str = "application/json"
+    documents: bool = True
 
     def render(self, outcome: Outcome, env: RenderEnv) -> bytes:
         resource = env.resources[outcome.resource or ""]
@@ -107,10 +108,7 @@ class JsonRenderer:
                                    lambda parts: _list_document(plural, parts))
 
     def render_error(self, error: DeltacloudError, env: RenderEnv) -> bytes:
-        doc: dict[str, Any] = {"code": error.status, "message": error.message, "error": error.error_class}
-        if error.backend_code:
-            doc["backend_code"] = error.backend_code
-        return dumps(doc)
+        return dumps(error_tree(error))
 
 
 @hookimpl

@@ -48,9 +48,10 @@ def _element(tag: str, tree: Any) -> bytes:
 
 
 class XmlRenderer:
-    name = "xml"
-    media_types = ("application/xml", "text/xml")
-    content_type = "application/xml"
+    name: str = "xml"
+    media_types: tuple[str, ...] = ("application/xml", "text/xml")
+    content_type: str = "application/xml"
+    documents: bool = True
 
     def dump_member(self, resource: Resource, item: Any, env: RenderEnv) -> Any:
         with rendering(env.context):
