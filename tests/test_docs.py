@@ -195,6 +195,9 @@ def test_hook_examples_do_what_they_say(hook_examples, mock_storage, caplog):
 
         text = app.renderers["txt"]  # deltacloud_register_renderers
         assert text.render(Outcome.collection("realm", [Realm("us", "US"), Realm("eu", "EU")]), None) == b"us\neu\n"
+        realms = client.get("/api/realms", headers={"Accept": "text/plain"})  # a core collection answers in it
+        assert (realms.status_code, realms.headers["content-type"]) == (200, "text/plain; charset=utf-8")
+        assert realms.text.splitlines() == [r["id"] for r in client.get("/api/realms?format=json").json()["realms"]]
 
         states = client.get("/api/instance_states", params={"format": "json"})  # deltacloud_instance_state_machine
         assert states.status_code == 200
