@@ -7,10 +7,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import json
 import math
+from typing import Any
 
 import pytest
 import xmltodict
