@@ -131,13 +131,15 @@ class InstanceProbe:
 
     def __init__(self, transport: Transport, machine: StateMachine, settings: ConformanceSettings,
                  supports: Supports, *, tally: Counter[str] | None = None,
-                 references: References | None = None) -> None:
+                 references: References | None = None, made: set[str] | None = None) -> None:
         self.transport = transport
         self.machine = machine
         self.settings = settings
         self.supports = supports
         self.tally: Counter[str] = Counter() if tally is None else tally
         self.references = references
+        #: Ids of the instances this probe created.
+        self.made: set[str] = set() if made is None else made
         self.timed_out: str | None = None
         self.start_states = auto_closure(machine, machine.next_state("start", "create") or "start")
 
@@ -236,6 +238,7 @@ class InstanceProbe:
         doc = reply.document
         members = doc["instances"] if isinstance(doc, dict) and "instances" in doc else [reply.member("instance")]
         self.tally["instances created"] += len(members)
+        self.made.update(str(m["id"]) for m in members)
         return members
 
     def creation_problems(self, doc: Mapping[str, Any], params: Mapping[str, str]) -> list[str]:
@@ -478,6 +481,7 @@ def bucket_lifecycle(transport: Transport, settings: ConformanceSettings, suppor
             doc = reply.member("blob")
             assert str(doc.get("id")) == name, f"PUT {bucket}/{name} answered blob {doc.get('id')}"
             assert blob_bucket(doc) == bucket, f"PUT {bucket}/{name} answered a blob of bucket {blob_bucket(doc)}"
+            counts["references checked"] += 1
             metadata = {str(k).lower(): v for k, v in (doc.get("user_metadata") or {}).items()}
             assert metadata.get("kit") == "yes", f"PUT {bucket}/{name} lost the metadata header: {metadata}"
 
