@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from urllib.parse import quote
+from weakref import WeakKeyDictionary
 
 import pytest
 
@@ -113,6 +114,9 @@ def _credentials(driver: Driver) -> Any:
 
 #: Values the kit gives the required parameters of a create it makes on its own (a sample).
 _SAMPLE_DESCRIPTION = "made by the deltacloud conformance kit"
+#: Per driver class, a wait that ran out (see :class:`~.stateful.InstanceProbe`): remembered for
+#: the session, so a stuck instance costs ``settle_timeout`` once, not once per test.
+_WAITS: WeakKeyDictionary[type[Driver], dict[str, str]] = WeakKeyDictionary()
 
 
 @dataclass
@@ -198,7 +202,8 @@ class Kit:
         from .stateful import InstanceProbe
 
         return InstanceProbe(self.transport, self.machine, self.settings, self.supports, tally=self.tally,
-                             references=self.reference_problems, made=self.made.setdefault("instances", set()))
+                             references=self.reference_problems, made=self.made.setdefault("instances", set()),
+                             memory=_WAITS.setdefault(self.driver_cls, {}))
 
     def instance_params(self) -> dict[str, str]:
         """``ConformanceSettings.instance_params``, with the first listed image when they name none."""

@@ -17,8 +17,9 @@ instances visible for a while do (EC2), shows it ``FINISH`` without actions; STA
 along the machine's own transitions.
 
 A bounded wait that runs out (an instance stuck in ``PENDING``, a destroyed one still listed)
-fails with the instance and its state, and every later wait of the same test fails at once
-with that message instead of waiting again (hypothesis replays examples while it shrinks).
+fails with the instance and its state, and every later wait for the same driver fails at once
+with that message instead of waiting again: hypothesis replays examples while it shrinks, and
+every test that makes an instance would wait ``settle_timeout`` once more.
 
 Buckets and blobs: the server must hold exactly what an in-memory model says was
 stored: bucket list, blob list per bucket, every blob's bytes and length. Refused
@@ -125,13 +126,15 @@ class InstanceProbe:
     """Looks at, waits for, creates and destroys instances over a transport, for every instance
     check of the kit (the life-cycle machine, the first-instance check, the samples).
 
-    Remembers a bounded wait that ran out (``timed_out``): every later wait fails at once with
-    the same message, so a stuck instance costs ``settle_timeout`` once per test.
+    Remembers a bounded wait that ran out (``timed_out``, in ``memory``, which the kit shares
+    between the probes of one driver class): every later wait fails at once with the same
+    message, so a stuck instance costs ``settle_timeout`` once, not once per example or test.
     """
 
     def __init__(self, transport: Transport, machine: StateMachine, settings: ConformanceSettings,
                  supports: Supports, *, tally: Counter[str] | None = None,
-                 references: References | None = None, made: set[str] | None = None) -> None:
+                 references: References | None = None, made: set[str] | None = None,
+                 memory: dict[str, str] | None = None) -> None:
         self.transport = transport
         self.machine = machine
         self.settings = settings
@@ -140,7 +143,8 @@ class InstanceProbe:
         self.references = references
         #: Ids of the instances this probe created.
         self.made: set[str] = set() if made is None else made
-        self.timed_out: str | None = None
+        #: Where a wait that ran out is remembered (shared by the probes of one driver class).
+        self.memory: dict[str, str] = {} if memory is None else memory
         self.start_states = auto_closure(machine, machine.next_state("start", "create") or "start")
 
     def implemented(self, action: str) -> bool:
@@ -173,6 +177,11 @@ class InstanceProbe:
         return self.transport.request(method, path)
 
     # -- waiting ---------------------------------------------------------------------------
+    @property
+    def timed_out(self) -> str | None:
+        """The failure of a wait that ran out, if one did."""
+        return self.memory.get("timed_out")
+
     def _give_up(self, message: str) -> None:
         raise AssertionError(message)
 
@@ -188,9 +197,9 @@ class InstanceProbe:
         deadline = time.monotonic() + timeout
         while why is not None:
             if time.monotonic() >= deadline:
-                self.timed_out = (f"{why} (waited {timeout:g} s: ConformanceSettings.settle_timeout; later waits "
-                                  "of this test fail at once)")
-                self._give_up(self.timed_out)
+                self.memory["timed_out"] = (f"{why} (waited {timeout:g} s: ConformanceSettings.settle_timeout; "
+                                            "later waits for this driver fail at once)")
+                self._give_up(self.memory["timed_out"])
             time.sleep(self.settings.poll_interval)
             why = pending()
 

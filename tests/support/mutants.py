@@ -99,7 +99,7 @@ class InstanceStuckPending(Mutant):
     """Never lets an instance finish booting: it stays PENDING."""
 
     EXPECT = ("is still 'PENDING' after POST /api/instances: the cloud leaves 'pending' on its own (to running)",
-              "waited 1 s: ConformanceSettings.settle_timeout")
+              "waited 1 s: ConformanceSettings.settle_timeout; later waits for this driver fail at once")
     SELECT = "instance_lifecycle"
 
     def _now(self, record: _Record) -> Instance:
