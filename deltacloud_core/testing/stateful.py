@@ -316,8 +316,8 @@ def instance_lifecycle(transport: Transport, machine: StateMachine, settings: Co
     from hypothesis import strategies as st
     from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-    probe = probe or InstanceProbe(transport, machine, settings, supports)
-    implemented = probe.implemented
+    instance_probe: InstanceProbe = probe or InstanceProbe(transport, machine, settings, supports)
+    implemented = instance_probe.implemented
 
     class InstanceLifecycle(RuleBasedStateMachine):
         def __init__(self) -> None:
@@ -332,20 +332,20 @@ def instance_lifecycle(transport: Transport, machine: StateMachine, settings: Co
         @precondition(lambda self: len(self.live) < settings.max_instances)
         @rule()
         def create(self) -> None:
-            members = probe.create(create_params)
+            members = instance_probe.create(create_params)
             for member in members:
                 self.live[str(member["id"])] = state_name_of(member)
                 self.destroyed.discard(str(member["id"]))  # clouds may give a destroyed instance's id again
-            problems = [p for m in members for p in probe.creation_problems(m, create_params)]
+            problems = [p for m in members for p in instance_probe.creation_problems(m, create_params)]
             assert not problems, "\n".join(problems)
 
         @precondition(lambda self: bool(self.live))
         @rule(data=st.data(), action=st.sampled_from(INSTANCE_ACTIONS))
         def act(self, data: Any, action: str) -> None:
             instance_id = data.draw(st.sampled_from(sorted(self.live)), label="instance")
-            before = probe.settle(instance_id, f" before {action}")
+            before = instance_probe.settle(instance_id, f" before {action}")
             assert before is not None, f"instance {instance_id} disappeared without being destroyed"
-            reply = probe.send(action, instance_id)
+            reply = instance_probe.send(action, instance_id)
             allowed = machine.actions_for(before)
             if not implemented(action):
                 assert reply.status == 412, f"{action} is not implemented: expected 412, got {reply.describe()}"
@@ -355,22 +355,22 @@ def instance_lifecycle(transport: Transport, machine: StateMachine, settings: Co
                     f"got {reply.describe()}")
             else:
                 assert reply.status in (200, 202, 204, 303), f"{action} on '{before}': {reply.describe()}"
-                probe.tally["instance actions"] += 1
+                instance_probe.tally["instance actions"] += 1
                 target = machine.next_state(before, action) or before
-                after = probe.settle(instance_id, f" after {action}")
+                after = instance_probe.settle(instance_id, f" after {action}")
                 expected = auto_closure(machine, target)
                 if after is None or after == "finish":
                     assert "finish" in expected, f"{action} on '{before}' removed instance {instance_id}"
                     del self.live[instance_id]
                     self.destroyed.add(instance_id)
-                    probe.wait_gone(instance_id)
+                    instance_probe.wait_gone(instance_id)
                     return
                 assert after in expected, (
                     f"{action} on '{before}' left instance {instance_id} '{after}'; the machine says "
                     f"{sorted(expected)}")
                 self.live[instance_id] = after
                 return
-            after = probe.look(instance_id)
+            after = instance_probe.look(instance_id)
             assert after in auto_closure(machine, before), (
                 f"refused {action} changed instance {instance_id} from '{before}' to '{after}'")
 
@@ -378,7 +378,7 @@ def instance_lifecycle(transport: Transport, machine: StateMachine, settings: Co
         @rule(action=st.sampled_from(INSTANCE_ACTIONS))
         def act_on_missing(self, action: str) -> None:
             self.probed_missing = True
-            reply = probe.send(action, MISSING_ID)
+            reply = instance_probe.send(action, MISSING_ID)
             expected = 403 if implemented(action) else 412
             assert reply.status == expected, (
                 f"{action} on an unknown instance: expected {expected}, got {reply.describe()} "
@@ -389,12 +389,12 @@ def instance_lifecycle(transport: Transport, machine: StateMachine, settings: Co
         def documents_agree_with_machine(self) -> None:
             if not self.live and not self.destroyed:
                 return
-            listed = probe.listed()
+            listed = instance_probe.listed()
             back = sorted(self.destroyed & set(listed))
             assert not back, f"destroyed instance(s) {back} are listed again by GET /api/instances"
             for instance_id in self.live:
                 assert instance_id in listed, f"instance {instance_id} is missing from GET /api/instances"
-                doc = probe.show(instance_id)
+                doc = instance_probe.show(instance_id)
                 assert doc is not None, f"GET /api/instances/{instance_id}: 404 for a listed instance"
                 state = state_name_of(doc)
                 assert state in machine.states, (
@@ -407,7 +407,7 @@ def instance_lifecycle(transport: Transport, machine: StateMachine, settings: Co
 
         def teardown(self) -> None:
             for instance_id in list(self.live):
-                probe.dispose(instance_id)
+                instance_probe.dispose(instance_id)
 
     return InstanceLifecycle
 
@@ -555,7 +555,8 @@ def bucket_lifecycle(transport: Transport, settings: ConformanceSettings, suppor
                     doc = shown.member("blob")
                     assert blob_bucket(doc) == bucket, f"GET {bucket}/{name} shows a blob of bucket {blob_bucket(doc)}"
                     length = doc.get("content_length")
-                    assert int(length) == len(content), f"{bucket}/{name}: content_length {length} != {len(content)}"
+                    assert length is not None and int(length) == len(content), (
+                        f"{bucket}/{name}: content_length {length} != {len(content)}")
                     sent = doc.get("content_type")
                     assert sent in (None, content_type), (
                         f"{bucket}/{name}: content_type {sent!r}, stored {content_type!r}")

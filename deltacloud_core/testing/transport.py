@@ -83,12 +83,20 @@ class Transport(AbstractContextManager["Transport"]):
         self.close()
 
 
-@cache
+_NAMES: dict[type[Driver], str] = {}
+
+
 def driver_name(driver_cls: type[Driver]) -> str:
     """The id the driver is known by: its ``driver_id``, else the name of the entry point that
-    installs it, else its class name (``FooBarDriver`` -> ``foo_bar``)."""
+    installs it, else its class name (``FooBarDriver`` -> ``foo_bar``); worked out once per class."""
     if driver_cls.driver_id:
         return driver_cls.driver_id
+    if driver_cls not in _NAMES:
+        _NAMES[driver_cls] = _installed_name(driver_cls)
+    return _NAMES[driver_cls]
+
+
+def _installed_name(driver_cls: type[Driver]) -> str:
     from importlib.metadata import entry_points
 
     from ..drivers.registry import DRIVER_GROUP
