@@ -19,6 +19,7 @@ from ..collections.base import Collection, CollectionRegistry, Resource
 from ..drivers.base import Driver
 from ..drivers.registry import DriverRegistry, UnknownDriver
 from ..errors import RuntimeFailure
+from ..events import EventHub, make_hub
 from ..features import FeatureRegistry
 from ..providers import ProviderPolicy
 from ..schemas.entry import EntryPointJson, EntryPointXml
@@ -63,6 +64,8 @@ class Services:
     responses: ResponseFactory
     providers: ProviderPolicy
     machines: StateMachines
+    #: The event streams of this process (None when ``DELTACLOUD_EVENTS=off``).
+    events: EventHub | None = None
     _supported: dict[type[Driver], tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
@@ -80,10 +83,12 @@ class Services:
             for resource in collection.resources:
                 resources.setdefault(resource.name, resource)
         fragments = FragmentCache(settings.render_cache_bytes)
+        events = make_hub(settings.events, settings.redis_url, resources, backend_timeout=settings.backend_timeout) \
+            if settings.events.enabled else None
         return cls(settings=settings, plugins=plugins, drivers=drivers, collections=collections, features=features,
                    renderers=renderers, resources=resources, fragments=fragments,
                    responses=ResponseFactory(renderers, settings.hostname, etag=fragments.etag),
-                   providers=settings.provider_policy(), machines=StateMachines(plugins))
+                   providers=settings.provider_policy(), machines=StateMachines(plugins), events=events)
 
     # -- drivers -------------------------------------------------------------------------------
     def load_driver(self, context: RequestContext) -> type[Driver]:
@@ -111,6 +116,8 @@ class Services:
                                 provider=context.provider)
             driver.state_machine = context.render.state_machine
             driver.allowed_providers = self.providers.allowed_for(driver_cls.driver_id)
+            if self.events is not None:
+                driver.change_listener = self.events.announce
             context.render.driver = driver
             return driver
 
