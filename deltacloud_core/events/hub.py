@@ -44,6 +44,8 @@ class EventHub:
         self._started = False
         self._start_lock = asyncio.Lock()
         self._chores: set[asyncio.Task[Any]] = set()
+        #: Watchers still stopping, by key: a new watcher of the key waits for its predecessor.
+        self._stopping: dict[WatchKey, asyncio.Task[None]] = {}
 
     # -- life ----------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -77,6 +79,9 @@ class EventHub:
         await self.start()
         key = WatchKey(driver_cls.driver_id, provider, credentials.digest())
         settings = self.settings
+        stopping = self._stopping.get(key)
+        if stopping is not None and key not in self.watchers:
+            await asyncio.shield(stopping)
         if self.subscribers >= settings.max_subscribers:
             raise RateLimited(f"This server serves {settings.max_subscribers} event streams at most; "
                               "try again later or another server.", retry_after=5, status=503)
@@ -141,10 +146,17 @@ class EventHub:
         self.subscribers -= 1
         if not watcher.subscribers and self.watchers.get(watcher.key) is watcher:
             del self.watchers[watcher.key]
-            self._chore(self._stop(watcher))
+            loop = self._loop or asyncio.get_running_loop()
+            task = self._stopping[watcher.key] = loop.create_task(self._stop(watcher))
+            task.add_done_callback(lambda _t, key=watcher.key: self._stopped(key, task))
+
+    def _stopped(self, key: WatchKey, task: asyncio.Task[None]) -> None:
+        if self._stopping.get(key) is task:
+            del self._stopping[key]
 
     async def _stop(self, watcher: Watcher) -> None:
-        self.watchers.pop(watcher.key, None)
+        if self.watchers.get(watcher.key) is watcher:
+            del self.watchers[watcher.key]
         await watcher.stop()
         if watcher.key not in self.watchers:
             await self.backend.unfollow(watcher.key)

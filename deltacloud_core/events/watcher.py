@@ -59,6 +59,10 @@ class Watcher:
         self.demand: Counter[str] = Counter()
         self.known: dict[str, Docs] = {}
         self.holding = False
+        #: Whether this watcher tried for the lease once (before that, who polls is unknown).
+        self.lease_known = False
+        #: Collections this watcher listed since it took the lease (its snapshot is current).
+        self.fresh: set[str] = set()
         self.errors: dict[str, DeltacloudError] = {}
         #: When a backend call with these credentials last succeeded (monotonic seconds).
         self.checked_at = float("-inf")
@@ -161,7 +165,8 @@ class Watcher:
         deadline = time.monotonic() + timeout
         while True:
             progress = self._progress
-            if await self.backend.has_baseline(self.key, collections):
+            if self.lease_known and (collections <= self.fresh if self.holding else
+                                     await self.backend.has_baseline(self.key, collections)):
                 return
             for collection in sorted(collections):
                 if collection in self.errors:
@@ -215,7 +220,9 @@ class Watcher:
             snapshot = await self.backend.load(self.key)
             self.known = snapshot.docs if snapshot is not None else {}
             self._due.clear()
+            self.fresh.clear()
         self.holding = held
+        self.lease_known = True
         return held
 
     async def _wait_for_nudges(self, timeout: float) -> None:
@@ -260,6 +267,7 @@ class Watcher:
             self.holding = False
             return
         self.known[collection] = docs
+        self.fresh.add(collection)
         self.errors.pop(collection, None)
         transitional = policy.any_transitional((str(d.get("state")) for d in docs.values() if d.get("state")),
                                                self._transitional)
