@@ -19,7 +19,6 @@ import base64
 import importlib.util
 import json
 import os
-import statistics
 import sys
 import tempfile
 import time
