@@ -86,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
                         type=_provider_pattern,
                         help="a provider clients may choose for DRIVER (a glob, * for any; repeatable); "
                              "adds to DELTACLOUD_PROVIDERS_<DRIVER>")
+    parser.add_argument("--redis", metavar="URL", default=env.get("DELTACLOUD_REDIS_URL") or None,
+                        help="Redis shared by every worker and host, e.g. redis://127.0.0.1:6379/0 "
+                             "(DELTACLOUD_REDIS_URL; without it, event watchers stay in each process)")
     parser.add_argument("--workers", type=_positive_int, default=1,
                         help="worker processes (default: %(default)s)")
     parser.add_argument("--log-level", choices=LOG_LEVELS, default="info", help="default: %(default)s")
@@ -148,6 +151,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ["API_PROVIDER"] = args.provider
     else:
         os.environ.pop("API_PROVIDER", None)
+    if args.redis:
+        os.environ["DELTACLOUD_REDIS_URL"] = args.redis
     from .providers import setting_name
 
     for driver_id, pattern in args.allow_provider:

@@ -49,6 +49,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "deltacloud_core.web.renderers.json",
     "deltacloud_core.web.renderers.html",
     "deltacloud_core.web.renderers.graph",
+    "deltacloud_core.web.events",
 )
 
 

@@ -116,6 +116,9 @@ class Driver:
     OPEN_PROVIDERS: ClassVar[bool] = True
     #: Clients shared by all instances of one driver class (see :meth:`cached_client`).
     CLIENT_CACHE: ClassVar[ClientCache | None] = None
+    #: Collections whose every change this driver reports itself with :meth:`announce_change`;
+    #: event watchers then poll them rarely, as a safety net, instead of every few seconds.
+    ANNOUNCES_CHANGES: ClassVar[frozenset[str]] = frozenset()
 
     #: The id users type (``mock``), set by the registry from the entry-point name.
     driver_id: ClassVar[str] = ""
@@ -129,6 +132,8 @@ class Driver:
         #: The operator's provider patterns for this driver (``DELTACLOUD_PROVIDERS_<ID>``), set by
         #: the server: what a live provider list may show.
         self.allowed_providers: tuple[str, ...] = ()
+        #: Where :meth:`announce_change` reports to (set by the server; None: nobody listens).
+        self.change_listener: Callable[[Driver, str, str | None], None] | None = None
 
     # -- credentials -----------------------------------------------------------------------
     @property
@@ -149,6 +154,18 @@ class Driver:
             cls.CLIENT_CACHE = ClientCache()
         key = (service, self.provider, self.credentials.digest())
         return cls.CLIENT_CACHE.get_or_create(key, factory)
+
+    def announce_change(self, collection: str, id: str | None = None) -> None:
+        """Report that a member of ``collection`` (``instances`` ...) changed: ``id`` was created,
+        changed state or other fields, or was destroyed (None: unknown which). Call it after the
+        change is made, from any method or thread; it returns at once. The server's event watcher
+        for these credentials and provider then reads the member (or the list) again and tells
+        its subscribers, instead of waiting for its next poll. List the collections whose every
+        change you announce in ``ANNOUNCES_CHANGES``. Without a server listening it does nothing.
+        """
+        listener = self.change_listener
+        if listener is not None:
+            listener(self, collection, id)
 
     def validate_credentials(self) -> bool:
         """True when the credentials are accepted (``GET /api?force_auth``). Override to check."""

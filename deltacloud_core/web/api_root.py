@@ -16,6 +16,7 @@ from ..drivers.base import Driver
 from ..errors import AuthenticationFailure, AuthenticationRequired, DeltacloudError, RuntimeFailure
 from ..schemas.entry import EntryLink, EntryPoint
 from .context import RequestContext, request_context, request_credentials
+from .events import events_link
 from .matrix import parse_matrix_path
 from .negotiation import choose
 from .outcomes import render_outcome
@@ -74,7 +75,8 @@ class ApiRoot:
         if entry is None:
             return services.responses.plain(401, "Authentication failed", driver=context.driver_name,
                                             provider=context.provider, method=request.method)
-        return render_outcome(services, Outcome.member("api", entry), fmt, env, request, {})
+        return render_outcome(services, Outcome.member("api", entry), fmt, env, request,
+                              events_link(services, context, driver_cls))
 
     entry_point.direct = True  # type: ignore[attr-defined]  # answers every error itself (see dispatch)
 

@@ -67,8 +67,12 @@ class DeltacloudApp:
     @asynccontextmanager
     async def _lifespan(self, _app: Starlette) -> AsyncIterator[None]:
         self.services.plugins.hook.deltacloud_startup(app=self)
-        with tuned_gc():
-            yield
+        try:
+            with tuned_gc():
+                yield
+        finally:
+            if self.services.events is not None:
+                await self.services.events.close()
 
     # -- the registries, for hooks and tests ---------------------------------------------------
     @property

@@ -10,6 +10,7 @@ from starlette.staticfiles import StaticFiles
 from ..collections.base import Collection
 from .api_root import ApiRoot
 from .docs import DocsPages
+from .events import EventsEndpoint
 from .pipeline import operation_endpoint
 from .routing import OriginalRoute
 from .services import Services
@@ -34,6 +35,8 @@ def build_routes(services: Services, root: ApiRoot, docs: DocsPages) -> list[Bas
                                OriginalRoute("/api/", root.entry_point, methods=methods)]
     # /api/docs... and /api/openapi(.json): before the collections, never shadowed by them.
     routes.extend(OriginalRoute(path, endpoint, methods=verbs) for path, endpoint, verbs in docs.routes())
+    if services.events is not None:  # the stream of changes (docs/events.md)
+        routes.append(OriginalRoute("/api/events", EventsEndpoint(services).endpoint, methods=["GET"]))
     # Sub-collections (blobs below /api/buckets/{id}) after every top-level collection, so
     # their {id} routes never shadow a parent's fixed paths (OPTIONS /api/buckets/show).
     for collection in sorted(services.collections, key=lambda c: c.parent is not None):

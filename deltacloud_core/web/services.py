@@ -19,6 +19,7 @@ from ..collections.base import Collection, CollectionRegistry, Operation, Resour
 from ..drivers.base import Driver
 from ..drivers.registry import DriverRegistry, UnknownDriver
 from ..errors import RuntimeFailure
+from ..events import EventHub, make_hub
 from ..features import FeatureRegistry
 from ..providers import ProviderPolicy
 from ..schemas.entry import EntryPointJson, EntryPointXml
@@ -65,6 +66,8 @@ class Services:
     machines: StateMachines
     #: Formats of the renderers that render every document: xml, json, html and plugins' ones.
     document_formats: frozenset[str]
+    #: The event streams of this process (None when ``DELTACLOUD_EVENTS=off``).
+    events: EventHub | None = None
     _supported: dict[type[Driver], tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
@@ -82,11 +85,13 @@ class Services:
             for resource in collection.resources:
                 resources.setdefault(resource.name, resource)
         fragments = FragmentCache(settings.render_cache_bytes)
+        events = make_hub(settings.events, settings.redis_url, resources, backend_timeout=settings.backend_timeout) \
+            if settings.events.enabled else None
         return cls(settings=settings, plugins=plugins, drivers=drivers, collections=collections, features=features,
                    renderers=renderers, resources=resources, fragments=fragments,
                    responses=ResponseFactory(renderers, settings.hostname, etag=fragments.etag),
                    providers=settings.provider_policy(), machines=StateMachines(plugins),
-                   document_formats=renderers.document_formats())
+                   document_formats=renderers.document_formats(), events=events)
 
     def formats_of(self, operation: Operation) -> frozenset[str]:
         """The formats ``operation`` answers in: its own list, else every document format; plus
@@ -120,6 +125,8 @@ class Services:
                                 provider=context.provider)
             driver.state_machine = context.render.state_machine
             driver.allowed_providers = self.providers.allowed_for(driver_cls.driver_id)
+            if self.events is not None:
+                driver.change_listener = self.events.announce
             context.render.driver = driver
             return driver
 

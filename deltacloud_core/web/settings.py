@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ..credentials import Credentials
+from ..events.settings import EventSettings
 from ..providers import ProviderPolicy
 
 __all__ = ["API_VERSION", "Settings"]
@@ -35,6 +36,11 @@ class Settings:
     render_cache_bytes: int = 16 * 1024 * 1024
     #: Driver id -> the provider patterns clients may choose (``DELTACLOUD_PROVIDERS_<DRIVER>``).
     provider_patterns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Redis shared by every worker and host (``DELTACLOUD_REDIS_URL``, ``redis://host:6379/0``);
+    #: None: what needs sharing (event watchers) stays in each process.
+    redis_url: str | None = None
+    #: The event streams' knobs (``DELTACLOUD_EVENTS_*``; see docs/events.md).
+    events: EventSettings = field(default_factory=EventSettings)
 
     def provider_policy(self) -> ProviderPolicy:
         """Which providers clients may choose (see :mod:`deltacloud_core.providers`)."""
@@ -56,6 +62,8 @@ class Settings:
             "backend_timeout": float(env.get("DELTACLOUD_BACKEND_TIMEOUT", 60.0)),
             "render_cache_bytes": int(float(env.get("DELTACLOUD_RENDER_CACHE_MB", 16)) * 1024 * 1024),
             "provider_patterns": ProviderPolicy.from_env(env).patterns,
+            "redis_url": env.get("DELTACLOUD_REDIS_URL", "").strip() or None,
+            "events": EventSettings.from_env(env),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -206,3 +206,34 @@ def test_browse_launch_stop_upload_download(server, browser_page, tmp_path):
     assert not outside, f"requests left the server: {outside}"
     assert all(p.stat().st_size > 1000 for p in shot.taken)
     print("\nscreenshots:\n" + "\n".join(str(p) for p in shot.taken))
+
+
+def test_the_instances_page_follows_the_event_stream(server, browser_page, tmp_path):
+    """Changes made elsewhere (another client) show on an open instances page without a reload."""
+    import httpx
+    from playwright.sync_api import expect
+
+    page = browser_page
+    shot = Shots(page, tmp_path / "screenshots")
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{server}/api/instances")
+    expect(page.locator(".live-status")).to_be_visible()  # the stream is open
+    marker = page.evaluate("window.__loadedOnce = true")
+    assert marker is True
+    shot("instances-live")
+    with httpx.Client(base_url=server, auth=(MOCK_AUTH["username"], MOCK_AUTH["password"]),
+                      headers={"Accept": "application/json"}) as other:
+        other.post("/api/instances/inst1/stop")
+        expect(page.locator('tr[data-instance="inst1"] .state')).to_have_text("STOPPED")
+        created = other.post("/api/instances", data={"image_id": "img1", "name": "from-elsewhere"}).json()["instance"]
+        row = page.locator(f'tr[data-instance="{created["id"]}"]')
+        expect(row.locator(".state")).to_have_text("RUNNING")
+        expect(row).to_contain_text("from-elsewhere")
+        shot("instances-live-created")
+        other.post(f"/api/instances/{created['id']}/stop")
+        expect(row.locator(".state")).to_have_text("STOPPED")
+        other.delete(f"/api/instances/{created['id']}")
+        expect(row).to_have_count(0)
+    assert page.evaluate("window.__loadedOnce") is True  # the same page all along, never reloaded
+    assert errors == []

@@ -430,8 +430,10 @@ def open_events(s: Session, reader: EventReader, read_timeout: float | None) -> 
 
 
 def next_event(s: Session, reader: EventReader, read_timeout: float | None) -> Op[ServerEvent | None]:
-    """The next event, or None when ``read_timeout`` passed without one (heartbeats included).
-    A stream that ends or breaks is opened again, resuming after the last event id."""
+    """The next event, or None when ``read_timeout`` passed without one (heartbeats keep a quiet
+    stream open, so the time is counted here, not only by the socket's read timeout). A stream
+    that ends or breaks is opened again, resuming after the last event id."""
+    deadline = None if read_timeout is None else time.monotonic() + read_timeout
     while True:
         yield from open_events(s, reader, read_timeout)
         try:
@@ -448,6 +450,8 @@ def next_event(s: Session, reader: EventReader, read_timeout: float | None) -> O
         event = reader.parser.feed(line)
         if event is not None:
             return event
+        if deadline is not None and time.monotonic() >= deadline:
+            return None
 
 
 def close_events(reader: EventReader) -> Op[None]:
@@ -470,6 +474,16 @@ def _event_resource(s: Session, cls: type[M], bound: Any,
     return (None if rid is None else str(rid)), data, resource
 
 
+def _snapshot(s: Session, cls: type[M], bound: Any, event: ServerEvent) -> list[M]:
+    """The members a ``reset`` event carries under the collection's name (a list document)."""
+    try:
+        data = json.loads(event.data) if event.data else {}
+    except ValueError:
+        return []
+    items = data.get(cls.COLLECTION) if isinstance(data, dict) else None
+    return [cls.from_json(i, bound) for i in items or () if isinstance(i, Mapping) and i.get("id")]
+
+
 def wait_for(s: Session, instance: IT, target: str, timeout: float) -> Op[IT]:
     """Until the instance is in ``target`` (``FINISH``: until it is gone), polling with backoff,
     or through the server's events when its entry point links them."""
@@ -481,7 +495,7 @@ def wait_for(s: Session, instance: IT, target: str, timeout: float) -> Op[IT]:
     deadline = time.monotonic() + timeout
     entry = yield from entry_point(s)
     if entry.events_url:
-        found = yield from _wait_by_events(s, entry.events_url, instance, goal, deadline, machine)
+        found = yield from _wait_by_events(s, entry.events_url, instance, goal, deadline, machine, timeout)
         if found is not None:
             return found
     delays = iter(s.settings.poll.delays())
@@ -522,7 +536,7 @@ def _timeout_message(machine: StateMachine | None, instance: Instance, state: st
 
 
 def _wait_by_events(s: Session, url: str, instance: IT, goal: str, deadline: float,
-                    machine: StateMachine | None) -> Op[IT | None]:
+                    machine: StateMachine | None, timeout: float) -> Op[IT | None]:
     """The SSE path of ``wait_for``: subscribe first, then read the state, so no change is missed.
     None when the stream cannot be opened (the caller polls instead)."""
     reader = EventReader(url, {"collection": "instances", "id": instance.id}, EventParser())
@@ -539,9 +553,17 @@ def _wait_by_events(s: Session, url: str, instance: IT, goal: str, deadline: flo
         _check_reachable(machine, current, state, goal)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise WaitTimeout(_timeout_message(machine, current, state, goal, 0), last_state=current.state)
+            yield from close_events(reader)
+            raise WaitTimeout(_timeout_message(machine, current, state, goal, timeout), last_state=current.state)
         event = yield from next_event(s, reader, min(remaining, 30.0))
         if event is None:
+            continue
+        if event.event == "reset":  # resumed too late for the history: the snapshot says where it is
+            found = [r for r in _snapshot(s, type(instance), instance._bound, event) if r.id == instance.id]
+            if not found and goal == "FINISH":
+                yield from close_events(reader)
+                return current
+            current = found[0] if found else (yield from refresh(s, current))
             continue
         rid, data, resource = _event_resource(s, type(instance), instance._bound, event)
         if rid != instance.id:
@@ -592,8 +614,10 @@ def _watch_by_events(s: Session, cls: type[M], bound: Any, url: str, known: dict
         if event is None:
             continue
         changes: list[Change] = []
-        if event.event == "reset":  # resumed too late: compare with a fresh listing
-            listed = yield from list_resources(s, cls, bound, {})
+        if event.event == "reset":  # resumed too late: compare with the snapshot it carries
+            listed = _snapshot(s, cls, bound, event)
+            if not listed and cls.COLLECTION not in (event.data or ""):
+                listed = yield from list_resources(s, cls, bound, {})
             now: dict[str, Resource] = {r.id: r for r in listed}
             changes = diff(known, now)
             known.clear()

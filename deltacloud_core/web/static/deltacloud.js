@@ -49,7 +49,72 @@
     });
   }
 
+  /* The instances page follows the server's event stream (GET /api/events): states change,
+     new instances appear, destroyed ones go, without reloading. Without EventSource (or with
+     events off on the server) the page is as it was served. */
+  function stateBadge(state) {
+    var span = document.createElement("span");
+    span.className = "state state-" + String(state).toLowerCase().replace(/ /g, "-");
+    span.textContent = state;
+    return span;
+  }
+
+  function bindLiveInstances(holder) {
+    if (!window.EventSource) { return; }
+    var source = new EventSource(holder.getAttribute("data-events"));
+    var heard = false;
+    var status = document.querySelector(".live-status");
+    var table = holder.tagName === "TABLE" ? holder : null;
+    var row = function (id) {
+      return table ? table.querySelector('tr[data-instance="' + CSS.escape(id) + '"]') : null;
+    };
+    var update = function (event) {
+      var data = JSON.parse(event.data);
+      var inst = data.instance || {};
+      if (!table) { window.location.reload(); return; }
+      var tr = row(data.id);
+      if (event.type === "destroyed") {
+        if (tr) { tr.remove(); }
+        return;
+      }
+      if (!tr) {
+        tr = document.createElement("tr");
+        tr.setAttribute("data-instance", data.id);
+        var link = document.createElement("a");
+        link.href = inst.href || "";
+        link.textContent = data.id;
+        var cells = [link, inst.name || "—", "", (inst.image || {}).id || "—", (inst.realm || {}).id || "—",
+                     (inst.hardware_profile || {}).id || "—", ""];
+        cells.forEach(function (content, index) {
+          var td = document.createElement("td");
+          if (index === 1) { td.className = "name"; }
+          if (index === 2) { td.className = "state-cell"; }
+          if (typeof content === "string") { td.textContent = content; } else { td.appendChild(content); }
+          tr.appendChild(td);
+        });
+        table.querySelector("tbody").appendChild(tr);
+      }
+      var cell = tr.querySelector(".state-cell");
+      if (cell && inst.state) { cell.replaceChildren(stateBadge(inst.state)); }
+      var name = tr.querySelector(".name");
+      if (name && inst.name) { name.textContent = inst.name; }
+    };
+    ["created", "state", "changed", "destroyed"].forEach(function (kind) {
+      source.addEventListener(kind, function (event) { heard = true; update(event); });
+    });
+    source.addEventListener("reset", function () { window.location.reload(); });
+    source.addEventListener("open", function () {
+      heard = true;
+      if (status) { status.hidden = false; status.textContent = "Live: changes appear as they happen."; }
+    });
+    source.addEventListener("error", function () {
+      if (!heard) { source.close(); }  /* no stream on this server: leave the page as it is */
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    var live = document.querySelector("[data-events]");
+    if (live) { bindLiveInstances(live); }
     document.querySelectorAll('input[type="range"]').forEach(bindSlider);
     var hwp = document.querySelector("select#hwp_id[data-profiles]");
     if (hwp) { bindProfiles(hwp); }

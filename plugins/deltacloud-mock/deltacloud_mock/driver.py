@@ -187,6 +187,10 @@ class MockDriver(MockNetworkMixin, MockStorageMixin, Driver):
         "images": ("user_name", "user_description"),
     }
 
+    #: Every change of these goes through this driver, which announces it (events at once).
+    ANNOUNCES_CHANGES: ClassVar[frozenset[str]] = frozenset(
+        {"instances", "storage_volumes", "storage_snapshots", "images"})
+
     #: Profile used when ``hwp_id`` is not given; realm likewise.
     DEFAULT_HWP: ClassVar[str] = "m1-small"
     DEFAULT_REALM: ClassVar[str] = "us"
@@ -283,6 +287,7 @@ class MockDriver(MockNetworkMixin, MockStorageMixin, Driver):
                 "name": name, "owner_id": "root", "state": "AVAILABLE",
                 "description": description, "architecture": "i386",
             })
+        self.announce_change("images", rec["id"])
         # As the original: the answer to a create has no creation time and no profile list.
         return Image(id=rec["id"], name=name, description=description, owner_id="root", architecture="i386",
                      state="AVAILABLE", creation_time=None, hardware_profiles=None, root_type="transient")
@@ -290,6 +295,7 @@ class MockDriver(MockNetworkMixin, MockStorageMixin, Driver):
     def destroy_image(self, id: str) -> None:
         self._user()
         self.store.delete("images", id)
+        self.announce_change("images", id)
 
     # -- instances -------------------------------------------------------------------------
     @nonblocking
@@ -337,6 +343,7 @@ class MockDriver(MockNetworkMixin, MockStorageMixin, Driver):
             if user_data is not None:
                 record["user_data"] = base64.b64encode(user_data).decode("ascii")
             rec = tx.put("instances", new_id, record)
+        self.announce_change("instances", new_id)
         return _instance(rec)
 
     def _set_state(self, id: str, state: str) -> Instance:
@@ -348,6 +355,7 @@ class MockDriver(MockNetworkMixin, MockStorageMixin, Driver):
             rec["state"] = state
             rec.pop("actions", None)
             tx.put("instances", id, rec)
+        self.announce_change("instances", id)
         return _instance(rec)
 
     def start_instance(self, id: str) -> Instance:
@@ -366,6 +374,7 @@ class MockDriver(MockNetworkMixin, MockStorageMixin, Driver):
                 raise ObjectNotFound(f"Instance '{id}' not found")
             tx.delete_where("network_interfaces", instance=id)
             tx.delete("instances", id)
+        self.announce_change("instances", id)
         return None
 
     def run_on_instance(self, id: str, *, cmd: str, private_key: str | None = None,

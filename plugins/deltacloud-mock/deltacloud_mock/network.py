@@ -183,6 +183,7 @@ class MockNetworkMixin:
             instance["public_addresses"] = [{"address": id, "type": "ipv4"}]
             tx.put("addresses", id, rec)
             tx.put("instances", instance_id, instance)
+        self.announce_change("instances", instance_id)
 
     def disassociate_address(self, id: str) -> None:
         """Free the address; its instance gets back its ``<image>.<instance>.public.com`` hostname."""
@@ -200,6 +201,7 @@ class MockNetworkMixin:
                 instance["public_addresses"] = [
                     {"address": f"{instance.get('image_id')}.{instance_id}.public.com", "type": "hostname"}]
                 tx.put("instances", instance_id, instance)
+        self.announce_change("instances", instance_id)
 
     @staticmethod
     def _address_record(tx: Transaction, id: str) -> Record:
@@ -333,6 +335,7 @@ class MockNetworkMixin:
             rec = tx.put("network_interfaces", new_id, record)
             inst["network_interfaces"] = [*(inst.get("network_interfaces") or []), new_id]
             tx.put("instances", instance, inst)
+        self.announce_change("instances", instance)
         return _nic(rec)
 
     def destroy_network_interface(self, id: str) -> None:
@@ -347,3 +350,5 @@ class MockNetworkMixin:
                 inst["network_interfaces"] = [n for n in inst["network_interfaces"] if n != id]
                 tx.put("instances", inst["id"], inst)
             tx.delete("network_interfaces", id)
+        if inst is not None:
+            self.announce_change("instances", str(inst["id"]))

@@ -172,6 +172,7 @@ class MockStorageMixin:
             rec = tx.put("storage_volumes", new_id, {
                 "name": name or f"Volume{new_id}", "created": _now(), "state": "AVAILABLE",
                 "capacity": capacity or "1", "instance_id": None, "device": None})
+        self.announce_change("storage_volumes", new_id)
         return self._volume(rec)
 
     def attach_storage_volume(self, id: str, *, instance_id: str, device: str) -> StorageVolume:
@@ -193,6 +194,10 @@ class MockStorageMixin:
             instance = _without_volume(instance, id)
             instance["storage_volumes"].append({"id": id, "device": device})
             tx.put("instances", instance_id, instance)
+        self.announce_change("storage_volumes", id)
+        self.announce_change("instances", instance_id)
+        if previous and previous != instance_id:
+            self.announce_change("instances", previous)
         return self._volume(volume)
 
     def detach_storage_volume(self, id: str) -> StorageVolume:
@@ -209,6 +214,8 @@ class MockStorageMixin:
                 tx.put("instances", instance_id, _without_volume(instance, id))
             volume.update(instance_id=None, device=None, state="AVAILABLE")
             tx.put("storage_volumes", id, volume)
+        self.announce_change("storage_volumes", id)
+        self.announce_change("instances", instance_id)
         return self._volume(volume)
 
     def destroy_storage_volume(self, id: str) -> None:
@@ -224,6 +231,9 @@ class MockStorageMixin:
                 if instance is not None:
                     tx.put("instances", instance_id, _without_volume(instance, id))
             tx.delete("storage_volumes", id)
+        self.announce_change("storage_volumes", id)
+        if instance_id:
+            self.announce_change("instances", instance_id)
 
     # -- storage snapshots -----------------------------------------------------------------
     @staticmethod
@@ -258,11 +268,13 @@ class MockStorageMixin:
         with self.store.transaction() as tx:
             new_id = _free_id(tx, "storage_snapshots", f"store_snapshot_{int(time.time())}")
             rec = tx.put("storage_snapshots", new_id, record)
+        self.announce_change("storage_snapshots", new_id)
         return self._snapshot(rec)
 
     def destroy_storage_snapshot(self, id: str) -> None:
         self._user()
         self.store.delete("storage_snapshots", id)
+        self.announce_change("storage_snapshots", id)
 
     # -- buckets ---------------------------------------------------------------------------
     @nonblocking
