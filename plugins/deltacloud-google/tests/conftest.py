@@ -12,12 +12,12 @@ import warnings
 from collections.abc import Iterator
 
 import pytest
+from deltacloud_google import GoogleDriver
+from deltacloud_google.settings import Settings
 from fake_gcs import FakeGcs, FakeGcsError
 from keys import EMAIL, PROJECT, key_json
 
 from deltacloud_core import Credentials
-from deltacloud_google import GoogleDriver
-from deltacloud_google.settings import Settings
 
 #: Small chunks so that a few MiB already take the resumable, many-chunk path.
 TEST_SETTINGS = Settings(connect_timeout=5.0, read_timeout=30.0, retry_seconds=0, chunk_size=256 * 1024)

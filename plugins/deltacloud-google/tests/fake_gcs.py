@@ -60,7 +60,7 @@ class FakeGcs:
         program = binary()
         self._root = tempfile.TemporaryDirectory(prefix="deltacloud-fake-gcs-")
         self.port = free_port()
-        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
+        self._log = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
             [str(program), "-scheme", "http", "-host", "127.0.0.1", "-port", str(self.port),
              "-backend", "filesystem", "-filesystem-root", self._root.name,

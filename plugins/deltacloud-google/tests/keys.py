@@ -10,7 +10,7 @@ from functools import cache
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-__all__ = ["EMAIL", "PROJECT", "key_json", "key_base64", "private_key"]
+__all__ = ["EMAIL", "PROJECT", "key_base64", "key_json", "private_key"]
 
 PROJECT = "deltacloud-test"
 EMAIL = f"tester@{PROJECT}.iam.gserviceaccount.com"

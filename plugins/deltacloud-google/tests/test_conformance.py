@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 from conftest import CREDENTIALS
+from deltacloud_google import GoogleDriver
 
 from deltacloud_core.testing import Conformance, ConformanceSettings
-from deltacloud_google import GoogleDriver
 
 
 class TestGoogle(Conformance):

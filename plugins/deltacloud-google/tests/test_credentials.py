@@ -5,13 +5,13 @@ from __future__ import annotations
 import base64
 
 import pytest
-from keys import EMAIL, PROJECT, key_base64, key_json, private_key
-
-from deltacloud_core import AuthenticationFailure, Credentials, ValidationError
 from deltacloud_google.credentials import HmacKey, ServiceAccountKey, parse_credentials
 from deltacloud_google.driver import SCOPE, GoogleDriver, _json_storage
 from deltacloud_google.provider import GOOGLE_ENDPOINT, resolve
 from deltacloud_google.settings import Settings
+from keys import EMAIL, PROJECT, key_base64, key_json, private_key
+
+from deltacloud_core import AuthenticationFailure, Credentials, ValidationError
 
 
 def test_service_account_key_as_json_or_base64():

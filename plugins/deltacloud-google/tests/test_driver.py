@@ -8,10 +8,10 @@ import os
 
 import pytest
 from conftest import CREDENTIALS, new_name
-
-from deltacloud_core import ByteRange, Conflict, ForbiddenError, ObjectNotFound, RangeNotSatisfiable
 from deltacloud_google import GoogleDriver
 from deltacloud_google.json_api import JsonStorage
+
+from deltacloud_core import ByteRange, Conflict, ForbiddenError, ObjectNotFound, RangeNotSatisfiable
 
 
 def test_the_json_api_is_used_for_a_service_account(driver: GoogleDriver):
