@@ -49,6 +49,7 @@ class Payload:
         self.sha256 = hashlib.sha256()
         self._reader: Iterator[bytes] | None = None
         self._buffer = bytearray()
+        self._position = 0
 
     def __iter__(self) -> Iterator[bytes]:
         rng = random.Random(self.seed)
@@ -71,7 +72,12 @@ class Payload:
         size = len(self._buffer) if size < 0 else min(size, len(self._buffer))
         data = bytes(self._buffer[:size])
         del self._buffer[:size]
+        self._position += len(data)
         return data
+
+    def tell(self) -> int:
+        """How many bytes were read (the SDK's uploads ask)."""
+        return self._position
 
 
 def upload(client: httpx.Client, path: str, payload: Payload) -> float:
