@@ -51,6 +51,13 @@ def _port(text: str) -> int:
     return value
 
 
+def _provider_pattern(text: str) -> tuple[str, str]:
+    driver, sep, pattern = text.partition("=")
+    if not sep or not driver.strip() or not pattern.strip() or any(c.isspace() for c in pattern.strip()):
+        raise argparse.ArgumentTypeError(f"expected DRIVER=PATTERN without spaces, e.g. ec2=eu-west-*: {text!r}")
+    return driver.strip().lower(), pattern.strip()
+
+
 def build_parser() -> argparse.ArgumentParser:
     env = os.environ
     parser = argparse.ArgumentParser(
@@ -65,6 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="address to listen on (API_HOST; default: %(default)s)")
     parser.add_argument("-p", "--port", type=_port, default=env.get("API_PORT") or "3001",
                         help="port to listen on (API_PORT; default: %(default)s)")
+    parser.add_argument("--allow-provider", action="append", default=[], metavar="DRIVER=PATTERN",
+                        type=_provider_pattern,
+                        help="a provider clients may choose for DRIVER (a glob, * for any; repeatable); "
+                             "adds to DELTACLOUD_PROVIDERS_<DRIVER>")
     parser.add_argument("--workers", type=_positive_int, default=1,
                         help="worker processes (default: %(default)s)")
     parser.add_argument("--log-level", choices=LOG_LEVELS, default="info", help="default: %(default)s")
@@ -115,6 +126,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ["API_PROVIDER"] = args.provider
     else:
         os.environ.pop("API_PROVIDER", None)
+    from .providers import setting_name
+
+    for driver_id, pattern in args.allow_provider:
+        name = setting_name(driver_id)
+        os.environ[name] = " ".join(filter(None, (os.environ.get(name, ""), pattern)))
 
     import uvicorn
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from ..credentials import Credentials
+from ..providers import ProviderPolicy
 
 __all__ = ["API_VERSION", "Settings"]
 
@@ -31,6 +33,14 @@ class Settings:
     backend_timeout: float = 60.0
     #: Bytes of rendered list items kept for models a driver returns again unchanged (0: off).
     render_cache_bytes: int = 16 * 1024 * 1024
+    #: Driver id -> the provider patterns clients may choose (``DELTACLOUD_PROVIDERS_<DRIVER>``).
+    provider_patterns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def provider_policy(self) -> ProviderPolicy:
+        """Which providers clients may choose (see :mod:`deltacloud_core.providers`)."""
+        return ProviderPolicy(patterns=self.provider_patterns, default_driver=self.default_driver,
+                              default_provider=self.default_provider,
+                              server_credentials=self.server_credentials is not None)
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -45,6 +55,7 @@ class Settings:
             "max_upload_bytes": int(env.get("DELTACLOUD_MAX_UPLOAD_BYTES", 5 * 1024 ** 3)),
             "backend_timeout": float(env.get("DELTACLOUD_BACKEND_TIMEOUT", 60.0)),
             "render_cache_bytes": int(float(env.get("DELTACLOUD_RENDER_CACHE_MB", 16)) * 1024 * 1024),
+            "provider_patterns": ProviderPolicy.from_env(env).patterns,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
