@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, BinaryIO, ClassVar
+from urllib.parse import urlsplit
 
-from deltacloud_core import AuthenticationFailure, ClientCache, Driver
+from deltacloud_core import AuthenticationFailure, ClientCache, Driver, ValidationError
 from deltacloud_core.models import Blob, Bucket, ByteRange
 
 from .credentials import HmacKey, ServiceAccountKey, parse_credentials
@@ -61,6 +62,16 @@ class GoogleDriver(Driver):
     CLIENT_CACHE: ClassVar[ClientCache | None] = ClientCache(maxsize=64, max_age=900.0)
     #: Timeouts, retries, chunk sizes; None: read from the environment on first use.
     SETTINGS: ClassVar[Settings | None] = None
+
+    @classmethod
+    def provider_hosts(cls, provider: str) -> list[str]:
+        """The endpoint's host (a bare ``endpoint=host:port`` too), for the server's provider policy."""
+        try:
+            endpoint = resolve(provider).endpoint
+        except ValidationError:
+            return super().provider_hosts(provider)
+        host = urlsplit(endpoint).hostname
+        return [host] if host else []
 
     @classmethod
     def settings(cls) -> Settings:

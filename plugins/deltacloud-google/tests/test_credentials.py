@@ -91,3 +91,10 @@ def test_entry_point_offers_buckets_only(client):
     rels = {link["rel"] for link in client.get("/api/").json()["api"]["links"]}
     assert rels == {"buckets", "drivers"}
     assert GoogleDriver.has_feature("buckets", "bucket_location")
+
+
+def test_provider_policy_sees_the_endpoint_host(client):
+    assert GoogleDriver.provider_hosts("p-roject;endpoint=metadata.google.internal") == ["metadata.google.internal"]
+    assert GoogleDriver.provider_hosts("endpoint=http://169.254.169.254:80") == ["169.254.169.254"]
+    reply = client.get("/api/buckets/b", headers={"X-Deltacloud-Provider": "endpoint=169.254.169.254"})
+    assert reply.status_code == 403  # a metadata address is never reached
