@@ -26,8 +26,8 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
-from functools import cache
 from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
 
 from ..errors import RangeNotSatisfiable
 from ..models import Blob, ByteRange
@@ -97,15 +97,22 @@ def etag_matches(header: str, etag: str | None, *, strong: bool = False) -> bool
     return False
 
 
-@cache
+#: Driver class -> whether its ``blob_content`` takes ``byte_range`` (worked out once per class).
+_ACCEPTS: WeakKeyDictionary[type, bool] = WeakKeyDictionary()
+
+
 def accepts_byte_range(driver_cls: type[Driver]) -> bool:
     """Whether the driver's ``blob_content`` takes the ``byte_range`` keyword."""
+    known = _ACCEPTS.get(driver_cls)
+    if known is not None:
+        return known
     try:
-        parameters = inspect.signature(driver_cls.blob_content).parameters
+        param = inspect.signature(driver_cls.blob_content).parameters.get("byte_range")
     except (TypeError, ValueError):
-        return False
-    param = parameters.get("byte_range")
-    return param is not None and param.kind in (param.KEYWORD_ONLY, param.POSITIONAL_OR_KEYWORD)
+        param = None
+    answer = param is not None and param.kind in (param.KEYWORD_ONLY, param.POSITIONAL_OR_KEYWORD)
+    _ACCEPTS[driver_cls] = answer
+    return answer
 
 
 def _close(stream: Any) -> None:
