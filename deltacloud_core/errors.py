@@ -13,6 +13,7 @@
     ├── NotAcceptable                        406  no representation (empty body)
     ├── Conflict                             409
     ├── PayloadTooLarge                      413
+    ├── RangeNotSatisfiable                  416  no byte of the Range exists (+ Content-Range)
     ├── CapabilityMissing                    412  plain-text answer + Expect header
     ├── RateLimited                          429/503 (+ Retry-After)
     ├── BackendError                         500  the cloud failed in a way we know
@@ -47,6 +48,7 @@ __all__ = [
     "PayloadTooLarge",
     "ProviderError",
     "ProviderTimeout",
+    "RangeNotSatisfiable",
     "RateLimited",
     "RequiredParameterMissing",
     "RuntimeFailure",
@@ -65,6 +67,7 @@ GENERIC_MESSAGES: Mapping[int, str] = {
     409: "Resource Conflict",
     412: "Precondition Failed",
     413: "Payload Too Large",
+    416: "Range Not Satisfiable",
     429: "Too Many Requests",
     500: "Internal Server Error",
     501: "Not Supported",
@@ -174,6 +177,20 @@ class PayloadTooLarge(DeltacloudError):
     error_class = _PREFIX + "PayloadTooLarge"
 
 
+class RangeNotSatisfiable(DeltacloudError):
+    """A blob download's ``Range`` names no byte of the blob; ``size`` is the blob's length
+    (sent as ``Content-Range: bytes */<size>``), None when unknown."""
+
+    status = 416
+    error_class = _PREFIX + "RangeNotSatisfiable"
+
+    def __init__(self, message: str | None = None, *, size: int | None = None,
+                 backend_code: str | None = None) -> None:
+        self.size = size
+        headers = {"Content-Range": f"bytes */{size}"} if size is not None else None
+        super().__init__(message, backend_code=backend_code, headers=headers)
+
+
 class RateLimited(DeltacloudError):
     """The backend throttles us (HTTP 503 by default, with ``Retry-After`` when known)."""
 
@@ -225,6 +242,7 @@ _BY_STATUS: dict[int, type[DeltacloudError]] = {
     406: NotAcceptable,
     409: Conflict,
     413: PayloadTooLarge,
+    416: RangeNotSatisfiable,
     500: BackendError,
     501: NotSupportedError,
     502: ProviderError,

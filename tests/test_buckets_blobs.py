@@ -176,9 +176,13 @@ def test_put_png_and_download_it(client):
     assert response.headers["content-type"] == "image/png"
     assert response.headers["content-disposition"] == "attachment; filename=image.png"
     assert response.headers["content-length"] == str(len(png))
-    # carries only its own headers (API.md §2 step 10)
-    for name in ("server", "x-deltacloud-driver", "date", "etag"):
+    # carries only its own headers (API.md §2 step 10), plus those of ranged and conditional
+    # downloads (an extension of the original): the blob's ETag (not the MD5 of a document) and
+    # Accept-Ranges.
+    for name in ("server", "x-deltacloud-driver", "date", "cache-control"):
         assert name not in response.headers
+    assert response.headers["etag"] == f'"{hashlib.md5(png, usedforsecurity=False).hexdigest()}"'
+    assert response.headers["accept-ranges"] == "bytes"
     assert client.delete("/api/buckets/bucket2/image.png?format=xml").status_code == 204
 
 

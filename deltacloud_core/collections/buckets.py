@@ -7,7 +7,8 @@ Blob user metadata travels in ``X-Deltacloud-Blobmeta-<name>`` headers (matched
 case-insensitively, ``-`` or ``_`` separators; names lower-cased) or, for the multipart
 upload form, in ``meta_params=N`` / ``meta_nameK`` / ``meta_valueK`` fields. Blob data
 streams in both directions: ``PUT`` hands the driver the request body as a file object
-(``OperationCall.body_reader``), ``GET .../content`` streams the driver's chunks.
+(``OperationCall.body_reader``), ``GET .../content`` streams the driver's chunks, whole or a
+``Range`` of them, and answers conditional downloads (:mod:`.blob_download`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from urllib.parse import quote
 
 from ..errors import NotSupportedError, ObjectNotFound, ValidationError
 from ..hookspecs import hookimpl
-from ..models import Blob
+from ..models import Blob, ByteRange
 from ..schemas.storage import BlobJson, BlobXml, BucketJson, BucketXml
 from .base import (
     DATA_FORMATS,
@@ -36,6 +37,7 @@ from .base import (
     needs,
     read_operations,
 )
+from .blob_download import accepts_byte_range, etag_header, etag_matches, parse_range, partial_answer
 
 __all__ = ["BLOBS", "BUCKETS", "blob_metadata_headers", "metadata_from_form", "metadata_from_headers"]
 
@@ -168,22 +170,62 @@ async def _show_blob(call: OperationCall) -> Outcome:
     return Outcome.member("blob", blob)
 
 
-async def _blob_content(call: OperationCall) -> Outcome:
+async def _open_content(call: OperationCall, wanted: ByteRange | None,
+                        known: Blob | None) -> tuple[Any, Blob]:
+    """The driver's stream (of ``wanted`` when it takes ranges) and the blob it belongs to."""
     bucket_id, blob_id = _ids(call)
-    stream = await call.invoke("blob_content", bucket_id, blob_id)
+    ranged = wanted is not None and accepts_byte_range(type(call.driver))
+    stream = await call.invoke("blob_content", bucket_id, blob_id, **({"byte_range": wanted} if ranged else {}))
     if stream is None:
         raise ObjectNotFound()
-    blob: Blob | None = getattr(stream, "blob", None)
+    blob: Blob | None = getattr(stream, "blob", None) or known
     if blob is None:
         blob = await call.invoke("get_blob", bucket_id, blob_id)
         if blob is None:
-            close = getattr(stream, "close", None)
-            if close is not None:
-                close()
+            _close(stream)
             raise ObjectNotFound()
+    return stream, blob
+
+
+def _close(stream: Any) -> None:
+    close = getattr(stream, "close", None)
+    if close is not None:
+        close()
+
+
+async def _blob_content(call: OperationCall) -> Outcome:
+    """The blob's data: whole (200), a ``Range`` of it (206), or ``304`` (see :mod:`.blob_download`)."""
+    wanted = parse_range(call.headers.get("range"))
+    if_none_match = call.headers.get("if-none-match")
+    if_range = call.headers.get("if-range") if wanted is not None else None
+    checked: Blob | None = None
+    if if_none_match or if_range:  # a metadata call first: a 304 never opens a download
+        checked = await call.invoke("get_blob", *_ids(call))
+        if checked is None:
+            raise ObjectNotFound()
+        if if_none_match and etag_matches(if_none_match, checked.etag):
+            outcome = Outcome(kind="raw", status=304, body=b"", decorate=False)
+            if checked.etag:
+                outcome.headers["ETag"] = etag_header(checked.etag)
+            return outcome
+        if if_range and not etag_matches(if_range, checked.etag, strong=True):
+            wanted = None  # changed since the client's first part: the whole blob
+    stream, blob = await _open_content(call, wanted, checked)
+    if if_range and wanted is not None and checked is not None and blob.etag != checked.etag:
+        # Replaced between the check and the download: the range would mix two versions.
+        _close(stream)
+        wanted = None
+        stream, blob = await _open_content(call, None, None)
     # Content-Type goes in as a header, verbatim (no charset added to text/* types).
     headers = {"Content-Type": blob.content_type or "application/octet-stream",
-               "Content-Disposition": content_disposition(blob_id)}
+               "Content-Disposition": content_disposition(_ids(call)[1]), "Accept-Ranges": "bytes"}
+    if blob.etag:
+        headers["ETag"] = etag_header(blob.etag)
+    if wanted is not None and (blob.content_length or getattr(stream, "served_range", None)):
+        body, (first, last), size = partial_answer(stream, blob, wanted)
+        headers["Content-Range"] = f"bytes {first}-{last}/{size}"
+        headers["Content-Length"] = str(last - first + 1)
+        return Outcome(kind="raw", status=206, body=body, headers=headers, decorate=False)
     if blob.content_length is not None:
         headers["Content-Length"] = str(blob.content_length)
     return Outcome(kind="raw", status=200, body=stream, headers=headers, decorate=False)

@@ -25,7 +25,7 @@ from ..hardware import HardwareProfile
 from ..models import DriverInfo, Image, Instance, Key, ProviderInfo, Realm, RunResult
 from ..models.monitoring import Metric
 from ..models.network import Address, Firewall, FirewallRuleSource, LoadBalancer, Network, NetworkInterface, Subnet
-from ..models.storage import Blob, Bucket, StorageSnapshot, StorageVolume
+from ..models.storage import Blob, Bucket, ByteRange, StorageSnapshot, StorageVolume
 from ..providers import hosts_in
 from ..state_machine import StateMachine
 
@@ -401,12 +401,18 @@ class Driver:
         raise NotSupportedError()
 
     @unsupported
-    def blob_content(self, bucket_id: str, blob_id: str) -> Iterator[bytes]:
+    def blob_content(self, bucket_id: str, blob_id: str, *, byte_range: ByteRange | None = None) -> Iterator[bytes]:
         """The blob's data as an iterator of byte chunks, streamed to the client as it is read.
 
         Raise ObjectNotFound for an unknown blob *before* returning the iterator. The web layer
-        takes ``Content-Type``/``Content-Length`` from :meth:`get_blob`, or from a ``blob``
+        takes ``Content-Type``/``Content-Length``/``etag`` from :meth:`get_blob`, or from a ``blob``
         attribute of the returned iterator when it has one (then exactly the version streamed).
+
+        ``byte_range`` (optional: declare it to receive it): the client's ``Range``. A driver may
+        read just those bytes from the cloud; its iterator then has ``served_range = (first, last)``
+        (inclusive) and its ``blob`` describes the whole blob (``content_length`` = the full size).
+        Raise RangeNotSatisfiable(size=...) when no byte of it exists. An iterator without
+        ``served_range`` is taken as the whole blob, and the core cuts the range out of it.
         """
         raise NotSupportedError()
 

@@ -15,12 +15,13 @@ from .network import (
     NetworkInterface,
     Subnet,
 )
-from .storage import Blob, Bucket, StorageSnapshot, StorageVolume
+from .storage import Blob, Bucket, ByteRange, StorageSnapshot, StorageVolume
 
 __all__ = [
     "Address",
     "Blob",
     "Bucket",
+    "ByteRange",
     "DriverInfo",
     "Firewall",
     "FirewallRule",

@@ -9,9 +9,9 @@ random prefix per upload). Memory per upload: about ``(upload_concurrency + 1) *
 block_size``, whatever the blob's size.
 
 Downloads (``GET .../content``) fetch ``block_size`` ranges one after the other while the
-client reads. The SDK pins the version it started with (``If-Match`` on its ETag): if the
-blob is replaced meanwhile, the download stops (the connection is cut) rather than mixing
-two versions.
+client reads; a client's ``Range`` becomes the offset and length of the download. The SDK
+pins the version it started with (``If-Match`` on its ETag): if the blob is replaced
+meanwhile, the download stops (the connection is cut) rather than mixing two versions.
 
 User metadata (``X-Deltacloud-Blobmeta-<name>``) is Azure metadata (``x-ms-meta-<name>``),
 reported back without prefix. Azure wants metadata names to be C# identifiers (letters,
@@ -22,6 +22,7 @@ is sent. Values travel as HTTP headers, so they are stored without leading or tr
 from __future__ import annotations
 
 import base64
+import dataclasses
 import re
 import uuid
 from collections import deque
@@ -31,8 +32,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from azure.storage.blob import ContentSettings
-from deltacloud_core import ObjectNotFound, ValidationError, error_for_status
-from deltacloud_core.models import Blob
+from deltacloud_core import ObjectNotFound, ProviderError, RangeNotSatisfiable, ValidationError, error_for_status
+from deltacloud_core.models import Blob, ByteRange
 
 from .errors import translated
 
@@ -95,11 +96,14 @@ def _check_length(received: int, announced: int | None) -> None:
 
 
 class BlobStream:
-    """A blob's data as an iterator of chunks, with the :class:`Blob` the chunks belong to."""
+    """A blob's data as an iterator of chunks, with the :class:`Blob` the chunks belong to and,
+    for a ranged download, the bytes of it they are (``served_range``)."""
 
-    def __init__(self, blob: Blob, downloader: StorageStreamDownloader) -> None:
+    def __init__(self, blob: Blob, downloader: StorageStreamDownloader,
+                 served_range: tuple[int, int] | None = None) -> None:
         self.blob = blob
         self._downloader = downloader
+        self.served_range = served_range
 
     def __iter__(self) -> Iterator[bytes]:
         with translated():
@@ -126,7 +130,7 @@ class BlobsMixin:
         return Blob(id=blob_id, bucket=bucket_id, content_length=props.size,
                     content_type=(settings.content_type if settings else None) or "",
                     last_modified=format_time(props.last_modified),
-                    user_metadata=dict(props.metadata or {}), content=None,
+                    user_metadata=dict(props.metadata or {}), content=None, etag=props.etag,
                     extra={"etag": props.etag, "blob_type": str(getattr(props.blob_type, "value", props.blob_type))})
 
     def _properties(self, bucket_id: str, blob_id: str) -> BlobProperties | None:
@@ -141,10 +145,52 @@ class BlobsMixin:
         props = self._properties(bucket_id, blob_id)
         return None if props is None else self._blob(bucket_id, blob_id, props)
 
-    def blob_content(self, bucket_id: str, blob_id: str) -> BlobStream:
+    def blob_content(self, bucket_id: str, blob_id: str, *, byte_range: ByteRange | None = None) -> BlobStream:
+        """Get Blob, in ranges of one block; a client's ``Range`` becomes the download's offset and
+        length (a suffix range asks for the blob's size first: Azure takes no suffix)."""
+        client = self._blob_client(bucket_id, blob_id)
+        offset = length = None
+        served = None
+        if byte_range is not None:
+            if byte_range.suffix is not None:
+                props = self._properties(bucket_id, blob_id)
+                if props is None:
+                    raise ObjectNotFound(f"Blob '{blob_id}' not found in bucket '{bucket_id}'")
+                if not props.size:  # an empty blob has no range: all of it (nothing)
+                    byte_range = None
+                else:
+                    served = byte_range.resolve(props.size)
+            else:
+                served = (byte_range.start, byte_range.end)  # type: ignore[assignment]
+            if served is not None:
+                offset = served[0]
+                length = None if served[1] is None else served[1] - served[0] + 1
         with translated():
-            downloader = self._blob_client(bucket_id, blob_id).download_blob(max_concurrency=1)
-        return BlobStream(self._blob(bucket_id, blob_id, downloader.properties), downloader)
+            try:
+                downloader = client.download_blob(offset=offset, length=length, max_concurrency=1)
+            except RangeNotSatisfiable:
+                props = self._properties(bucket_id, blob_id)
+                size = props.size if props is not None else None
+                if size == 0:
+                    return self.blob_content(bucket_id, blob_id)
+                raise RangeNotSatisfiable(f"The blob has {size} bytes: no byte of {byte_range.header()} exists.",
+                                          size=size) from None
+        blob = self._blob(bucket_id, blob_id, downloader.properties)
+        if offset is None:
+            return BlobStream(blob, downloader)
+        # A ranged download's properties: ``size`` is the range's, ``content_range`` "bytes a-b/whole".
+        match = re.match(r"^bytes (\d+)-(\d+)/(\d+)$", str(downloader.properties.content_range or ""))
+        if match is None:
+            raise ProviderError(f"Azure answered a ranged download without its Content-Range for '{blob_id}'.")
+        first, last, size = (int(g) for g in match.groups())
+        last = min(last, size - 1)  # the SDK writes the range asked for, not the one Azure cut at the end
+        if size == 0:  # an empty blob has no range: all of it (nothing), as the core answers it
+            return BlobStream(dataclasses.replace(blob, content_length=0), downloader)
+        if first > last:  # Azurite answers an offset past the end with nothing rather than a 416
+            assert byte_range is not None
+            raise RangeNotSatisfiable(f"The blob has {size} bytes: no byte of {byte_range.header()} exists.",
+                                      size=size)
+        return BlobStream(dataclasses.replace(blob, content_length=size), downloader, (first, last))
 
     def blob_metadata(self, bucket_id: str, blob_id: str) -> dict[str, str] | None:
         props = self._properties(bucket_id, blob_id)
@@ -168,7 +214,7 @@ class BlobsMixin:
                 size, result = self._upload_blocks(client, first, data, settings, content, metadata, content_length)
         return Blob(id=blob_id, bucket=bucket_id, content_length=size, content_type=content.content_type,
                     last_modified=format_time(result.get("last_modified")), user_metadata=metadata, content=None,
-                    extra={"etag": result.get("etag"), "blob_type": "BlockBlob"})
+                    etag=result.get("etag"), extra={"etag": result.get("etag"), "blob_type": "BlockBlob"})
 
     @staticmethod
     def _upload_blocks(client: BlobClient, first: bytes, data: BinaryIO, settings: ClientSettings,

@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from deltacloud_core import ForbiddenError, ObjectNotFound
 from deltacloud_core.models import Bucket
@@ -43,10 +43,13 @@ class ContainersMixin:
             names = [c.name for c in self.service().list_containers()]
         return [Bucket(id=name, name=name, size=None) for name in names]
 
+    #: Names per List Blobs page (None: Azure's own, 5000); every page is followed to the end.
+    LISTING_PAGE_SIZE: ClassVar[int | None] = None
+
     def get_bucket(self, id: str) -> Bucket | None:
         try:
             with translated():
-                blob_ids = tuple(self._container(id).list_blob_names())
+                blob_ids = tuple(self._container(id).list_blob_names(results_per_page=self.LISTING_PAGE_SIZE))
         except ObjectNotFound:
             return None
         return Bucket(id=id, name=id, size=len(blob_ids), blob_ids=blob_ids)

@@ -104,6 +104,8 @@ def translate(exc: BaseException) -> DeltacloudError:
             return error_for_status(409, message, backend_code=code)
         if status >= 500:
             return ProviderError(message, backend_code=code)
+        if status == 416:
+            return error_for_status(416, message, backend_code=code)
         if status in (400, 403, 404, 409, 413):
             return error_for_status(status, message, backend_code=code)
         return error_for_status(500, f"Azure answered HTTP {status}: {message}", backend_code=code)

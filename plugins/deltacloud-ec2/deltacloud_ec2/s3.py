@@ -3,16 +3,18 @@
 Uploads never hold more than one part in memory: a blob that fits in one part
 (:data:`PART_SIZE`, 8 MiB) is one ``PutObject``, a larger one a multipart upload whose parts are
 read from the client's body as they arrive (an aborted upload is cleaned up). Downloads hand the
-client S3's body chunk by chunk.
+client S3's body chunk by chunk; a client's ``Range`` goes to S3 as it is (``GetObject Range``).
+Listings follow ``NextContinuationToken`` to the end.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO, ClassVar
 
-from deltacloud_core import DeltacloudError, ForbiddenError, ObjectNotFound, ValidationError
-from deltacloud_core.models import Blob, Bucket
+from deltacloud_core import DeltacloudError, ForbiddenError, ObjectNotFound, RangeNotSatisfiable, ValidationError
+from deltacloud_core.models import Blob, Bucket, ByteRange
 
 from .clients import AwsDriverBase
 from .errors import aws_errors
@@ -26,6 +28,7 @@ PART_SIZE = 8 * 1024 * 1024
 CHUNK_SIZE = 64 * 1024
 #: The original's bucket locations (``EU``) and the default region mean "no LocationConstraint" here.
 _NO_CONSTRAINT = frozenset({"", "us-east-1", "us", "us-standard"})
+_CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
 
 
 def _read_part(data: BinaryIO, size: int) -> bytes:
@@ -41,12 +44,20 @@ def _read_part(data: BinaryIO, size: int) -> bytes:
     return b"".join(chunks)
 
 
-class BlobStream:
-    """A blob's data as an iterator of chunks; ``blob`` describes exactly the version streamed."""
+def _content_range(value: str | None) -> tuple[int, int, int] | None:
+    """``(first, last, size)`` of S3's ``Content-Range: bytes first-last/size``."""
+    match = _CONTENT_RANGE.match(value or "")
+    return (int(match.group(1)), int(match.group(2)), int(match.group(3))) if match else None
 
-    def __init__(self, body: Any, blob: Blob) -> None:
+
+class BlobStream:
+    """A blob's data as an iterator of chunks; ``blob`` describes exactly the version streamed,
+    ``served_range`` the bytes S3 sent of it (None: all of them)."""
+
+    def __init__(self, body: Any, blob: Blob, served_range: tuple[int, int] | None = None) -> None:
         self._body = body
         self.blob = blob
+        self.served_range = served_range
 
     def __iter__(self) -> Iterator[bytes]:
         try:
@@ -95,6 +106,10 @@ class S3Mixin(AwsDriverBase):
         return Bucket(id=name, name=name, size=0, blob_ids=(), extra={"location": where or None})
 
     def destroy_bucket(self, id: str) -> None:
+        """Only an empty bucket: checked first, as some S3-compatible stores (SeaweedFS by default)
+        delete a bucket with everything in it."""
+        if self.s3.list_objects_v2(Bucket=id, MaxKeys=1).get("KeyCount"):
+            raise ForbiddenError("Delete operation not valid for non-empty bucket", backend_code="BucketNotEmpty")
         try:
             self.s3.delete_bucket(Bucket=id)
         except ForbiddenError as exc:
@@ -105,16 +120,18 @@ class S3Mixin(AwsDriverBase):
 
     # -- blobs -----------------------------------------------------------------------------
     @staticmethod
-    def _blob(bucket_id: str, blob_id: str, head: Mapping[str, Any]) -> Blob:
+    def _blob(bucket_id: str, blob_id: str, head: Mapping[str, Any], size: int | None = None) -> Blob:
+        etag = str(head.get("ETag") or "").strip('"') or None
         return Blob(
             id=blob_id,
             bucket=bucket_id,
-            content_length=int(head.get("ContentLength") or 0),
+            content_length=int(head.get("ContentLength") or 0) if size is None else size,
             content_type=head.get("ContentType") or "",
             last_modified=s3_time(head.get("LastModified")),
             user_metadata=dict(head.get("Metadata") or {}),
             content=None,
-            extra={"etag": str(head.get("ETag") or "").strip('"') or None},
+            extra={"etag": etag},
+            etag=etag,
         )
 
     def _head(self, bucket_id: str, blob_id: str) -> Mapping[str, Any] | None:
@@ -127,13 +144,29 @@ class S3Mixin(AwsDriverBase):
         head = self._head(bucket_id, blob_id)
         return None if head is None else self._blob(bucket_id, blob_id, head)
 
-    def blob_content(self, bucket_id: str, blob_id: str) -> BlobStream:
+    def blob_content(self, bucket_id: str, blob_id: str, *, byte_range: ByteRange | None = None) -> BlobStream:
+        """``GetObject``, with the client's ``Range`` passed to S3 as it is."""
+        kwargs: dict[str, Any] = {"Bucket": bucket_id, "Key": blob_id}
+        if byte_range is not None:
+            kwargs["Range"] = byte_range.header()
         try:
-            found = self.s3.get_object(Bucket=bucket_id, Key=blob_id)
+            found = self.s3.get_object(**kwargs)
         except ObjectNotFound as exc:
             raise ObjectNotFound(f"Blob '{blob_id}' not found in bucket '{bucket_id}'",
                                  backend_code=exc.backend_code) from exc
-        return BlobStream(found["Body"], self._blob(bucket_id, blob_id, found))
+        except ValidationError as exc:
+            if byte_range is None or exc.backend_code != "InvalidRange":
+                raise
+            head = self._head(bucket_id, blob_id)
+            size = int(head.get("ContentLength") or 0) if head else None
+            if size == 0:  # no range of an empty blob: the whole (empty) blob, as the core answers it
+                return self.blob_content(bucket_id, blob_id)
+            raise RangeNotSatisfiable(exc.message, size=size, backend_code=exc.backend_code) from exc
+        served = _content_range(found.get("ContentRange"))
+        if served is None:  # the whole blob (no Range asked, or a store that ignored it)
+            return BlobStream(found["Body"], self._blob(bucket_id, blob_id, found))
+        first, last, size = served
+        return BlobStream(found["Body"], self._blob(bucket_id, blob_id, found, size=size), (first, last))
 
     def create_blob(self, bucket_id: str, blob_id: str, *, data: BinaryIO, content_type: str,
                     user_metadata: Mapping[str, str], content_length: int | None = None) -> Blob:

@@ -16,7 +16,8 @@ file of its own. The fixture blobs keep their (small) data inline in the record.
 As in the original, blob ids are global across buckets: creating ``b2/x`` when ``b1/x``
 exists moves the record to ``b2`` (``b1`` lists it no more; its ``size`` counter stays).
 The bucket ``size`` is a counter: +1 per blob created (also when replacing), -1 per blob
-deleted. Ids of new volumes and snapshots are ``volume_<unix seconds>`` /
+deleted. A blob's ETag is the MD5 of its data (as S3's for single-part objects), worked out
+while it is written. Ids of new volumes and snapshots are ``volume_<unix seconds>`` /
 ``store_snapshot_<unix seconds>`` as in the original, plus ``_<n>`` (the smallest free n,
 allocated inside the store transaction) when that id is taken — the original let a
 second creation in the same second overwrite the first.
@@ -37,8 +38,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from deltacloud_core import nonblocking
-from deltacloud_core.errors import ForbiddenError, ObjectNotFound, ValidationError
-from deltacloud_core.models import Blob, Bucket, StorageSnapshot, StorageVolume
+from deltacloud_core.errors import ForbiddenError, ObjectNotFound, RangeNotSatisfiable, ValidationError
+from deltacloud_core.models import Blob, Bucket, ByteRange, StorageSnapshot, StorageVolume
 
 from .store import Record, Transaction
 
@@ -105,6 +106,20 @@ def _without_volume(instance: Record, volume_id: str) -> Record:
     return instance
 
 
+def _served(byte_range: ByteRange | None, size: int) -> tuple[int, int] | None:
+    """The bytes of ``byte_range`` in ``size`` bytes (None: the whole blob; an empty blob has no range)."""
+    if byte_range is None or size == 0:
+        return None
+    served = byte_range.resolve(size)
+    if served is None:
+        raise RangeNotSatisfiable(f"The blob has {size} bytes: no byte of {byte_range.header()} exists.", size=size)
+    return served
+
+
+def _md5_hex(data: bytes) -> str:
+    return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
 class BlobStream:
     """A blob's data as an iterator of chunks, with the :class:`Blob` it belongs to.
 
@@ -112,18 +127,30 @@ class BlobStream:
     those ``blob`` describes even if the blob is replaced meanwhile.
     """
 
-    def __init__(self, blob: Blob, *, file: BinaryIO | None = None, data: bytes = b"") -> None:
+    def __init__(self, blob: Blob, *, file: BinaryIO | None = None, data: bytes = b"",
+                 served_range: tuple[int, int] | None = None) -> None:
         self.blob = blob
         self._file = file
         self._data = data
+        #: ``(first, last)`` when only those bytes are streamed (a ``Range`` download).
+        self.served_range = served_range
 
     def __iter__(self) -> Iterator[bytes]:
+        first, last = self.served_range or (0, (self.blob.content_length or 0) - 1)
         if self._file is None:
-            if self._data:
-                yield self._data
+            data = self._data[first:last + 1] if self.served_range else self._data
+            if data:
+                yield data
             return
         with self._file:
-            while chunk := self._file.read(CHUNK_SIZE):
+            if not self.served_range:
+                while chunk := self._file.read(CHUNK_SIZE):
+                    yield chunk
+                return
+            self._file.seek(first)
+            left = last - first + 1
+            while left > 0 and (chunk := self._file.read(min(CHUNK_SIZE, left))):
+                left -= len(chunk)
                 yield chunk
 
     def close(self) -> None:
@@ -347,10 +374,13 @@ class MockStorageMixin:
                 content = path.read_bytes().decode("utf-8") if path else None
             except (OSError, UnicodeDecodeError):
                 content = None
+        etag = rec.get("etag")
+        if inline and etag is None:  # fixture data: the MD5 of the inline text, as S3 would say
+            etag = _md5_hex(str(rec.get("content") or "").encode("utf-8"))
         return Blob(id=rec["id"], bucket=str(rec.get("bucket")), content_length=length,
                     content_type=rec.get("content_type"), last_modified=rec.get("last_modified"),
                     user_metadata=None if metadata is None else {str(k): str(v) for k, v in dict(metadata).items()},
-                    content=content)
+                    content=content, etag=etag if isinstance(etag, str) else None)
 
     def get_blob(self, bucket_id: str, blob_id: str) -> Blob | None:
         self._user()
@@ -359,7 +389,9 @@ class MockStorageMixin:
             return None
         return self._blob(rec)
 
-    def blob_content(self, bucket_id: str, blob_id: str) -> BlobStream:
+    def blob_content(self, bucket_id: str, blob_id: str, *, byte_range: ByteRange | None = None) -> BlobStream:
+        """The data file opened once (the version described is the version streamed); with
+        ``byte_range``, only those bytes are read (a seek, then a bounded read)."""
         self._user()
         for _attempt in range(5):
             rec = self.store.get("blobs", blob_id)
@@ -369,13 +401,19 @@ class MockStorageMixin:
             blob = self._blob(rec, with_content=False)
             if path is None:
                 data = str(rec.get("content") or "").encode("utf-8")
-                return BlobStream(dataclasses.replace(blob, content_length=len(data)), data=data)
+                blob = dataclasses.replace(blob, content_length=len(data))
+                return BlobStream(blob, data=data, served_range=_served(byte_range, len(data)))
             try:
                 handle = path.open("rb")
             except FileNotFoundError:
                 continue  # replaced or deleted meanwhile: look at the record again
             size = os.fstat(handle.fileno()).st_size
-            return BlobStream(dataclasses.replace(blob, content_length=size), file=handle)
+            try:
+                served = _served(byte_range, size)
+            except RangeNotSatisfiable:
+                handle.close()
+                raise
+            return BlobStream(dataclasses.replace(blob, content_length=size), file=handle, served_range=served)
         raise ObjectNotFound(f"Blob '{blob_id}' not found in bucket '{bucket_id}'")
 
     def create_blob(self, bucket_id: str, blob_id: str, *, data: BinaryIO, content_type: str,
@@ -391,9 +429,11 @@ class MockStorageMixin:
         fd, tmp = tempfile.mkstemp(dir=blob_dir, prefix=".upload-")
         try:
             size = 0
+            digest = hashlib.md5(usedforsecurity=False)
             with os.fdopen(fd, "wb") as out:
                 while chunk := data.read(CHUNK_SIZE):
                     out.write(chunk)
+                    digest.update(chunk)
                     size += len(chunk)
                 out.flush()
                 os.fsync(out.fileno())
@@ -411,7 +451,8 @@ class MockStorageMixin:
                 rec = tx.put("blobs", blob_id, {
                     "name": blob_id, "bucket": bucket_id, "last_modified": _now(),
                     "user_metadata": {str(k).lower(): str(v) for k, v in user_metadata.items()},
-                    "content_length": size, "content_type": content_type, "file": name})
+                    "content_length": size, "content_type": content_type, "file": name,
+                    "etag": digest.hexdigest()})
                 bucket["size"] = _counter(bucket.get("size")) + 1
                 tx.put("buckets", bucket_id, bucket)
         except BaseException:

@@ -9,8 +9,14 @@ import threading
 from pathlib import Path
 
 import pytest
-from deltacloud_core.errors import AuthenticationFailure, ForbiddenError, ObjectNotFound, ValidationError
-from deltacloud_core.models import Blob, Bucket, StorageSnapshot, StorageVolume
+from deltacloud_core.errors import (
+    AuthenticationFailure,
+    ForbiddenError,
+    ObjectNotFound,
+    RangeNotSatisfiable,
+    ValidationError,
+)
+from deltacloud_core.models import Blob, Bucket, ByteRange, StorageSnapshot, StorageVolume
 
 from deltacloud_mock.storage import BLOB_DIR, CHUNK_SIZE, BlobStream, blob_file_stem
 
@@ -199,7 +205,8 @@ def test_fixture_blob(driver):
     blob = driver.get_blob("bucket1", "blob1")
     assert blob == Blob(id="blob1", bucket="bucket1", content_length=17, content_type="text/plain",
                         last_modified="2010-09-23 16:44:54 +0100", user_metadata={"SOMENEWKEY": "NEWVALUE"},
-                        content="content of blob 1")
+                        content="content of blob 1",
+                        etag=hashlib.md5(b"content of blob 1", usedforsecurity=False).hexdigest())
     assert driver.get_blob("bucket1", "blob3").user_metadata is None  # the original's JSON shows ""
     assert driver.get_blob("bucket2", "blob1") is None  # show checks the bucket
     stream = driver.blob_content("bucket1", "blob2")
@@ -343,3 +350,23 @@ def test_stream_is_of_the_version_it_opened(driver):
     assert stream.blob.content_length == 8
     assert _read(stream) == b"old data"  # opened before the replacement: still readable whole
     assert _read(driver.blob_content("bucket1", "v")) == b"new, longer data"
+
+
+def test_blob_ranges_read_only_the_range(driver):
+    """``byte_range``: a seek and a bounded read of the data file; the blob describes it whole."""
+    data = bytes(range(256)) * 4096  # 1 MiB
+    driver.create_blob("bucket1", "ranged", data=io.BytesIO(data), content_type="", user_metadata={})
+    stream = driver.blob_content("bucket1", "ranged", byte_range=ByteRange(start=1000, end=1999))
+    assert stream.served_range == (1000, 1999)
+    assert stream.blob.content_length == len(data)
+    assert stream.blob.etag == hashlib.md5(data, usedforsecurity=False).hexdigest()
+    assert _read(stream) == data[1000:2000]
+    tail = driver.blob_content("bucket1", "ranged", byte_range=ByteRange(suffix=10))
+    assert tail.served_range == (len(data) - 10, len(data) - 1)
+    assert _read(tail) == data[-10:]
+    with pytest.raises(RangeNotSatisfiable) as err:
+        driver.blob_content("bucket1", "ranged", byte_range=ByteRange(start=len(data)))
+    assert err.value.headers["Content-Range"] == f"bytes */{len(data)}"
+    inline = driver.blob_content("bucket1", "blob1", byte_range=ByteRange(start=3, end=5))
+    assert inline.served_range == (3, 5)
+    assert _read(inline) == b"ten"
