@@ -11,8 +11,9 @@ before a driver is built, from four facts:
 * the default provider of the default driver (``deltacloudd -P``), and a request that names no
   provider (the driver's own default): always allowed;
 * server-side credentials: then nothing else is allowed, for any driver;
+* a list for the driver: then nothing else is allowed for that driver;
 * the driver's :attr:`~deltacloud_core.Driver.OPEN_PROVIDERS`: False (libvirt) allows nothing else
-  either; True allows any other provider except one whose hosts
+  either; True, with no list for the driver, allows any other provider except one whose hosts
   (:meth:`~deltacloud_core.Driver.provider_hosts`) are link-local or cloud-metadata addresses.
 
 A refusal is a 403 whose message names the setting that would allow it. Host names are checked
@@ -159,6 +160,8 @@ class ProviderPolicy:
         if not driver_cls.OPEN_PROVIDERS:
             self._refuse(driver_cls.driver_id, provider, "this driver connects only to the providers "
                          "the operator lists")
+        if self.allowed_for(driver_cls.driver_id):
+            self._refuse(driver_cls.driver_id, provider, "it is not one the operator lists")
         for host in driver_cls.provider_hosts(provider):
             if host.lower().rstrip(".") in METADATA_NAMES or forbidden_address(host):
                 self._refuse(driver_cls.driver_id, provider,

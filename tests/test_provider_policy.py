@@ -90,6 +90,16 @@ def test_an_open_driver_takes_any_provider_but_metadata_addresses():
         assert "DELTACLOUD_PROVIDERS_PROBE" in message
 
 
+def test_a_list_restricts_an_open_driver_to_what_it_names():
+    policy = ProviderPolicy(patterns={"probe": ("eu-west-*", "https://keystone.example.com/*")})
+    assert _refusal(policy, OpenDriver, "eu-west-1") is None
+    assert _refusal(policy, OpenDriver, "https://keystone.example.com/v3") is None
+    message = _refusal(policy, OpenDriver, "us-east-1")
+    assert message is not None and "not one the operator lists" in message
+    assert "DELTACLOUD_PROVIDERS_PROBE" in message
+    assert _refusal(ProviderPolicy(patterns={"probe": ("*",)}), OpenDriver, "anything") is None
+
+
 def test_listed_providers_pass_even_at_metadata_addresses():
     policy = ProviderPolicy(patterns={"probe": ("http://169.254.169.254/*",)})
     assert _refusal(policy, OpenDriver, "http://169.254.169.254/latest") is None
