@@ -1,0 +1,191 @@
+"""The vCenter simulator for the tests (govmomi's ``simulator.VPX()``, built from ``vcsim/main.go``).
+
+* ``vcsim_binary`` (session): the simulator, built once (cached across runs; see vcsim_server.py).
+  It cannot be skipped: without Go and govmomi the tests fail, naming what to install.
+* ``vcsim`` (module): a simulator seeded like a small vCenter: datacenter ``DC0`` with a standalone
+  host ``DC0_H0`` and a three-host cluster ``DC0_C0``, one datastore, and two templates made from
+  the model's VMs (``ubuntu64Guest`` and ``otherGuest``, an i386 one). Tests that change the
+  inventory in ways others would see start their own (``fresh_vcsim``).
+* ``admin``: pyVmomi logged in as the simulator's user, to look at vCenter behind the driver's back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from deltacloud_core import Credentials
+from vcsim_server import BuildError, BuildReport, Vcsim, build, running_vcsim
+
+from deltacloud_vsphere import VSphereDriver
+
+_BUILD: dict[str, BuildReport] = {}
+#: The seeded templates: the one the tests launch (x86_64), and an i386 one.
+TEMPLATE = "DC0_H0_VM1"
+TEMPLATE_I386 = "DC0_C0_RP0_VM1"
+CLUSTER = "DC0_C0"
+HOST = "DC0_H0"
+
+
+@pytest.fixture(scope="session")
+def vcsim_binary() -> Any:
+    try:
+        report = build()
+    except BuildError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    _BUILD["report"] = report
+    return report.binary
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    report = _BUILD.get("report")
+    if report is not None:
+        terminalreporter.write_sep("-", "vCenter simulator")
+        how = f"built in {report.seconds:.1f} s" if report.built else "cached build reused"
+        terminalreporter.write_line(f"{report.binary} ({how})")
+
+
+@dataclass
+class Admin:
+    """pyVmomi on the simulator, as its (only) user: the tests' own view of vCenter."""
+
+    si: Any
+    content: Any
+
+    def vms(self) -> dict[str, Any]:
+        from pyVmomi import vim
+
+        view = self.content.viewManager.CreateContainerView(self.content.rootFolder, [vim.VirtualMachine], True)
+        try:
+            return {vm.name: vm for vm in view.view}
+        finally:
+            view.DestroyView()
+
+    def vm(self, name: str) -> Any:
+        return self.vms()[name]
+
+    def by_id(self, moref: str) -> Any:
+        from pyVmomi import vim
+
+        return vim.VirtualMachine(moref, self.si._stub)
+
+    def wait(self, task: Any) -> Any:
+        from pyVim.task import WaitForTask
+
+        WaitForTask(task)
+        return task.info.result
+
+    def make_template(self, name: str, guest_id: str) -> str:
+        from pyVmomi import vim
+
+        vm = self.vm(name)
+        if vm.runtime.powerState != "poweredOff":
+            self.wait(vm.PowerOffVM_Task())
+        self.wait(vm.ReconfigVM_Task(vim.vm.ConfigSpec(guestId=guest_id)))
+        vm.MarkAsTemplate()
+        return str(vm._moId)
+
+    def extra_config(self, moref: str) -> dict[str, str]:
+        return {o.key: o.value for o in self.by_id(moref).config.extraConfig or ()}
+
+    def set_tools_running(self, moref: str) -> None:
+        """govmomi's simulator sets a VM's properties from ``SET.<path>`` extraConfig keys."""
+        from pyVmomi import vim
+
+        option = vim.option.OptionValue(key="SET.guest.toolsRunningStatus", value="guestToolsRunning")
+        self.wait(self.by_id(moref).ReconfigVM_Task(vim.vm.ConfigSpec(extraConfig=[option])))
+
+    def sessions(self) -> list[Any]:
+        return list(self.content.sessionManager.sessionList or ())
+
+    def terminate_others(self) -> int:
+        """End every session but this one (as an administrator would); how many ended."""
+        mine = self.content.sessionManager.currentSession.key
+        others = [s.key for s in self.sessions() if s.key != mine]
+        if others:
+            self.content.sessionManager.TerminateSession(others)
+        return len(others)
+
+    def realm_id(self, name: str) -> str:
+        from pyVmomi import vim
+
+        view = self.content.viewManager.CreateContainerView(self.content.rootFolder, [vim.ComputeResource], True)
+        try:
+            return next(str(c._moId) for c in view.view if c.name == name)
+        finally:
+            view.DestroyView()
+
+
+@contextlib.contextmanager
+def admin_of(sim: Vcsim) -> Iterator[Admin]:
+    from pyVim.connect import Disconnect, SmartConnect
+
+    parts = urlsplit(sim.url)
+    kwargs: dict[str, Any] = {"protocol": parts.scheme, "path": parts.path}
+    if parts.scheme == "https":
+        kwargs["disableSslCertValidation"] = True
+    si = SmartConnect(host=parts.hostname, port=parts.port, user=sim.user, pwd=sim.password, **kwargs)
+    try:
+        yield Admin(si, si.RetrieveContent())
+    finally:
+        Disconnect(si)
+
+
+@dataclass
+class Seeded:
+    sim: Vcsim
+    template: str
+    template_i386: str
+    cluster: str
+    host: str
+
+    @property
+    def provider(self) -> str:
+        return self.sim.url
+
+    @property
+    def credentials(self) -> Credentials:
+        return Credentials(self.sim.user, self.sim.password)
+
+    def driver(self, provider: str | None = None, credentials: Credentials | None = None) -> VSphereDriver:
+        return VSphereDriver(credentials=credentials or self.credentials, provider=provider or self.provider)
+
+
+@contextlib.contextmanager
+def seeded_vcsim(binary: Any, **kwargs: Any) -> Iterator[Seeded]:
+    with running_vcsim(binary, **kwargs) as sim:
+        with admin_of(sim) as admin:
+            template = admin.make_template(TEMPLATE, "ubuntu64Guest")
+            template_i386 = admin.make_template(TEMPLATE_I386, "otherGuest")
+            cluster, host = admin.realm_id(CLUSTER), admin.realm_id(HOST)
+        try:
+            yield Seeded(sim, template, template_i386, cluster, host)
+        finally:
+            VSphereDriver.SESSIONS.clear(logout=False)
+
+
+@pytest.fixture(scope="module")
+def vcsim(vcsim_binary: Any) -> Iterator[Seeded]:
+    with seeded_vcsim(vcsim_binary) as seeded:
+        yield seeded
+
+
+@pytest.fixture
+def fresh_vcsim(vcsim_binary: Any) -> Iterator[Seeded]:
+    with seeded_vcsim(vcsim_binary) as seeded:
+        yield seeded
+
+
+@pytest.fixture
+def admin(vcsim: Seeded) -> Iterator[Admin]:
+    with admin_of(vcsim.sim) as a:
+        yield a
+
+
+@pytest.fixture
+def driver(vcsim: Seeded) -> VSphereDriver:
+    return vcsim.driver()

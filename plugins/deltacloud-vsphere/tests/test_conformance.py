@@ -1,0 +1,30 @@
+"""The conformance kit (deltacloud_core.testing) against the vCenter simulator: driver level and over
+HTTP (in process), hypothesis life cycles included."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import Seeded
+from deltacloud_core.testing import Conformance, ConformanceSettings
+from deltacloud_core.testing.settings import overrides_from_config
+
+from deltacloud_vsphere import VSphereDriver
+
+SETTINGS = ConformanceSettings(max_examples=5, stateful_steps=10, max_instances=2, poll_interval=0.05,
+                               settle_timeout=30.0, step_timeout=30.0, sample_size=3)
+
+
+class TestVSphere(Conformance):
+    settings = SETTINGS
+
+    @pytest.fixture
+    def driver(self, vcsim: Seeded) -> VSphereDriver:
+        return vcsim.driver()
+
+    @pytest.fixture
+    def conformance_settings(self, request, vcsim: Seeded) -> ConformanceSettings:
+        """Launch the seeded x86_64 template, 1 CPU and 256 MiB, in the cluster."""
+        return self.settings.replace(
+            instance_params={"image_id": vcsim.template, "hwp_id": "default", "hwp_memory": "256",
+                             "realm_id": vcsim.cluster},
+            **overrides_from_config(request.config))
