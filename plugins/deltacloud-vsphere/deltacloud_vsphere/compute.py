@@ -42,7 +42,7 @@ from .machines import (
 from .query import Found, retrieve_objects, wait_for_task
 from .session import Session
 from .states import instance_state
-from .userdata import cdrom_change, decode_user_iso, guestinfo, iso_path, upload
+from .userdata import cdrom_change, check_cdrom, decode_user_iso, guestinfo, iso_path, upload
 
 __all__ = ["ComputeMixin", "to_instance"]
 
@@ -63,7 +63,7 @@ def to_instance(found: Found, realm_id: str | None, volumes: tuple[tuple[str, st
         id=found.id, name=str(found.get("name") or found.id), state=current,
         owner_id=config.get(OWNER_KEY) or None, image_id=config.get(IMAGE_KEY) or None, realm_id=realm_id,
         instance_profile=InstanceProfile(DEFAULT_PROFILE, hardware(found)),
-        launch_time=timestamp(found.get("runtime.bootTime")) or timestamp(found.get("config.createDate")),
+        launch_time=timestamp(found.get("summary.runtime.bootTime")) or timestamp(found.get("config.createDate")),
         public_addresses=guest_addresses(found), create_image=current == "STOPPED", storage_volumes=volumes,
         extra={"guest_os": found.get("config.guestFullName"), "architecture": architecture(found.get("config.guestId")),
                "tools": found.get("guest.toolsRunningStatus")})
@@ -178,6 +178,8 @@ class ComputeMixin(VSphereBase):
         if not vm_name or len(vm_name) > MAX_NAME:
             raise ValidationError(f"The instance name must have 1 to {MAX_NAME} characters (vSphere's limit).")
         iso = decode_user_iso(extra["user_iso"], self.settings) if extra.get("user_iso") else None
+        if iso is not None:
+            check_cdrom(list(source.get("config.hardware.device") or ()))
         inventory = self.inventory()
         place = self._place_for(inventory, realm_id, source)
         store, host = place.best_store(), place.best_host()

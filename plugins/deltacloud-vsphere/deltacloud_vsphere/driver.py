@@ -33,6 +33,9 @@ class VSphereDriver(VolumesMixin, ImagesMixin, MetricsMixin):
     """VMware vSphere through pyVmomi."""
 
     DISPLAY_NAME = "VSphere"
+    #: A provider is a host the server logs in to with the client's password: only the default
+    #: provider (-P) and those the operator lists (DELTACLOUD_PROVIDERS_VSPHERE) are used.
+    OPEN_PROVIDERS: ClassVar[bool] = False
     USERNAME_LABEL = "Login Name"
     PASSWORD_LABEL = "Password"
     #: As the original listed it (``/api/drivers/vsphere``); a request without a provider is refused.

@@ -27,7 +27,6 @@ when vSphere sent none; ``backend_code`` is always the fault's name (``InvalidPo
 from __future__ import annotations
 
 import http.client
-import socket
 import ssl
 import xml.parsers.expat
 from collections.abc import Iterator
@@ -126,9 +125,10 @@ def translated_fault(fault: vmodl.MethodFault, *, what: str = "", action: bool =
 def transport_error(exc: BaseException, where: str) -> DeltacloudError:
     """The core's error for a failure to talk to vSphere at all (``where`` is the SDK's URL)."""
     if isinstance(exc, ssl.SSLCertVerificationError):
-        return ProviderError(f"The certificate of {where} could not be verified: "
-                             f"{exc.verify_message or exc}. {TLS_HINT}", backend_code="SSLCertVerificationError")
-    if isinstance(exc, TimeoutError | socket.timeout):
+        reason = getattr(exc, "verify_message", None) or exc
+        return ProviderError(f"The certificate of {where} could not be verified: {reason}. {TLS_HINT}",
+                             backend_code="SSLCertVerificationError")
+    if isinstance(exc, TimeoutError):
         return ProviderTimeout(f"{where} did not answer in time ({exc or 'timed out'}); the operator sets the "
                                "bound with DELTACLOUD_VSPHERE_TIMEOUT.", backend_code="Timeout")
     if isinstance(exc, ssl.SSLError):

@@ -36,7 +36,7 @@ ISO_KEY = "deltacloud.user-iso"
 VM_PATHS: tuple[str, ...] = (
     "name", "config.template", "config.guestId", "config.guestFullName", "config.annotation",
     "config.hardware.numCPU", "config.hardware.memoryMB", "config.hardware.device", "config.extraConfig",
-    "config.createDate", "runtime.powerState", "runtime.connectionState", "runtime.bootTime", "runtime.host",
+    "config.createDate", "runtime.powerState", "runtime.connectionState", "summary.runtime.bootTime", "runtime.host",
     "guest.guestState", "guest.toolsRunningStatus", "guest.net", "guest.ipAddress", "resourcePool", "parent",
 )
 

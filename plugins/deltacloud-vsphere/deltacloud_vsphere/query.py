@@ -14,7 +14,7 @@ there, which are not managed entities).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +24,7 @@ from pyVmomi import vim, vmodl
 from .errors import translated_fault
 from .session import Session
 
-__all__ = ["Found", "by_id", "container_view", "retrieve", "retrieve_objects", "wait_for_task"]
+__all__ = ["Found", "await_task", "by_id", "container_view", "retrieve", "retrieve_objects", "wait_for_task"]
 
 PC = vmodl.query.PropertyCollector
 #: The longest pause between two looks at a running task (the first ones are much shorter).
@@ -114,19 +114,31 @@ def wait_for_task(session: Session, task: Any, *, deadline: float, what: str, ac
     (``Clone of template vm-10``). One still running at the deadline raises ProviderTimeout naming
     the task: it goes on in vCenter.
     """
-    pause = 0.02
-    while True:
+
+    def look() -> tuple[Any, Any, Any]:
         (found,) = retrieve_objects(session, [task], ["info.state", "info.error", "info.result"])
-        state = found.get("info.state")
+        return found.get("info.state"), found.get("info.error"), found.get("info.result")
+
+    return await_task(look, task_id=str(task._moId), deadline=deadline, what=what, action=action)
+
+
+def await_task(look: Callable[[], tuple[Any, Any, Any]], *, task_id: str, deadline: float, what: str,
+               action: bool = False, clock: Callable[[], float] = time.monotonic,
+               pause: Callable[[float], object] = time.sleep) -> Any:
+    """The polling of :func:`wait_for_task`: ``look()`` is ``(state, fault, result)`` of the task now.
+    The pause between looks doubles from 20 ms up to :data:`MAX_TASK_POLL`."""
+    interval = 0.02
+    while True:
+        state, fault, result = look()
         if state == vim.TaskInfo.State.success:
-            return found.get("info.result")
+            return result
         if state == vim.TaskInfo.State.error:
-            fault = found.get("info.error") or vmodl.fault.SystemError(msg="the task failed without a fault")
+            fault = fault or vmodl.fault.SystemError(msg="the task failed without saying why")
             raise translated_fault(fault, what=what, action=action) from None
-        remaining = deadline - time.monotonic()
+        remaining = deadline - clock()
         if remaining <= 0:
-            raise ProviderTimeout(f"{what}: vSphere task {task._moId} is still {state} after the time this "
-                                  "server waits (DELTACLOUD_VSPHERE_TASK_TIMEOUT); it goes on in vCenter.",
+            raise ProviderTimeout(f"{what}: vSphere task {task_id} is still {state} after the time this server "
+                                  "waits (DELTACLOUD_VSPHERE_TASK_TIMEOUT); it goes on in vCenter.",
                                   backend_code="TaskTimeout")
-        time.sleep(min(pause, remaining))
-        pause = min(pause * 2, MAX_TASK_POLL)
+        pause(min(interval, remaining))
+        interval = min(interval * 2, MAX_TASK_POLL)

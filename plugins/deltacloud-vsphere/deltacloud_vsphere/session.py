@@ -170,6 +170,7 @@ class SessionCache:
                     if session is not None:
                         return session
                 session = login(endpoint, credentials, settings)
+                session.last_used = self.clock()
                 with self._lock:
                     self._items[key] = session
                     self._items.move_to_end(key)

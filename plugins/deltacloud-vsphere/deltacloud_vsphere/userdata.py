@@ -31,7 +31,8 @@ from .provider import Endpoint
 from .session import Session
 from .settings import Settings
 
-__all__ = ["ISO_FOLDER", "cdrom_change", "decode_user_iso", "eject_changes", "guestinfo", "iso_path", "upload"]
+__all__ = ["ISO_FOLDER", "cdrom_change", "check_cdrom", "decode_user_iso", "eject_changes", "guestinfo", "iso_path",
+           "upload"]
 
 ISO_FOLDER = "deltacloud-iso"
 #: Where ISO 9660 keeps its signature: the first volume descriptor, at sector 16.
@@ -117,6 +118,18 @@ def upload(session: Session, endpoint: Endpoint, settings: Settings, *, datacent
 
 def iso_path(name: str) -> str:
     return f"{ISO_FOLDER}/{name}-{uuid.uuid4().hex[:8]}.iso"
+
+
+def check_cdrom(devices: list[Any]) -> None:
+    """400 when a VM with these devices cannot take a user ISO: no CD-ROM drive, no free IDE slot."""
+    if any(isinstance(d, vim.vm.device.VirtualCdrom) for d in devices):
+        return
+    taken = {(d.controllerKey, d.unitNumber) for d in devices if getattr(d, "controllerKey", None) is not None}
+    if any((c.key, unit) not in taken for c in devices if isinstance(c, vim.vm.device.VirtualIDEController)
+           for unit in (0, 1)):
+        return
+    raise ValidationError("The template has no CD-ROM drive and no free IDE slot for one: user_iso cannot be "
+                          "attached; add a CD-ROM drive to the template.")
 
 
 def cdrom_change(found_devices: list[Any], iso: str) -> Any:

@@ -31,6 +31,12 @@ CLUSTER = "DC0_C0"
 HOST = "DC0_H0"
 
 
+def iso_image(payload: bytes = b"user data") -> bytes:
+    """A minimal ISO 9660 image: 16 empty sectors, the primary volume descriptor's signature, then
+    ``payload`` (enough for what the driver checks and vSphere stores)."""
+    return b"\0" * 0x8000 + b"\x01CD001\x01" + b"\0" * 2041 + payload
+
+
 @pytest.fixture(scope="session")
 def vcsim_binary() -> Any:
     try:
@@ -57,11 +63,19 @@ class Admin:
     content: Any
 
     def vms(self) -> dict[str, Any]:
-        from pyVmomi import vim
+        """Every VM and template by name (read through the property collector: the simulator's
+        views keep listing a destroyed template, whose properties then cannot be read)."""
+        from pyVmomi import vim, vmodl
 
+        pc = vmodl.query.PropertyCollector
         view = self.content.viewManager.CreateContainerView(self.content.rootFolder, [vim.VirtualMachine], True)
         try:
-            return {vm.name: vm for vm in view.view}
+            spec = pc.FilterSpec(
+                objectSet=[pc.ObjectSpec(obj=view, skip=True, selectSet=[
+                    pc.TraversalSpec(name="v", path="view", skip=False, type=vim.view.ContainerView)])],
+                propSet=[pc.PropertySpec(type=vim.VirtualMachine, pathSet=["name"])])
+            return {o.propSet[0].val: o.obj for o in self.content.propertyCollector.RetrieveContents([spec])
+                    if o.propSet}
         finally:
             view.DestroyView()
 
@@ -98,6 +112,21 @@ class Admin:
 
         option = vim.option.OptionValue(key="SET.guest.toolsRunningStatus", value="guestToolsRunning")
         self.wait(self.by_id(moref).ReconfigVM_Task(vim.vm.ConfigSpec(extraConfig=[option])))
+
+    def tasks(self) -> list[tuple[str, str]]:
+        """``(descriptionId, entity's name)`` of vCenter's recent tasks (the simulator names an entity by
+        its id). Read field by field: the simulator's disk-manager tasks do not decode as a whole."""
+        from pyVmomi import vim, vmodl
+
+        pc = vmodl.query.PropertyCollector
+        tasks = list(self.content.taskManager.recentTask or ())
+        if not tasks:
+            return []
+        spec = pc.FilterSpec(objectSet=[pc.ObjectSpec(obj=t) for t in tasks], propSet=[
+            pc.PropertySpec(type=vim.Task, pathSet=["info.descriptionId", "info.entityName"])])
+        found = self.content.propertyCollector.RetrieveContents([spec])
+        return [(props.get("info.descriptionId"), props.get("info.entityName"))
+                for props in ({p.name: p.val for p in o.propSet} for o in found)]
 
     def sessions(self) -> list[Any]:
         return list(self.content.sessionManager.sessionList or ())

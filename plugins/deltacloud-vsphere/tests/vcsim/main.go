@@ -12,22 +12,55 @@ package main
 
 import (
 	"bufio"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/pem"
 	"flag"
 	"fmt"
 	"io"
 	"log"
+	"math/big"
+	"net"
 	"net/url"
 	"os"
 	"os/signal"
 	"strconv"
 	"strings"
 	"syscall"
-
-	"crypto/tls"
+	"time"
 
 	"github.com/vmware/govmomi/simulator"
 )
+
+// selfSigned makes a P-256 certificate for 127.0.0.1, ::1 and localhost, valid for a day (the
+// simulator's built-in test certificate has a 1024-bit key, which OpenSSL refuses by default).
+func selfSigned() (tls.Certificate, []byte) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		log.Fatal(err)
+	}
+	template := &x509.Certificate{
+		SerialNumber:          big.NewInt(time.Now().UnixNano()),
+		Subject:               pkix.Name{CommonName: "vcsim.deltacloud.test"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1")},
+		DNSNames:              []string{"localhost"},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, template, template, &key.PublicKey, key)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, der
+}
 
 type delays map[string]int
 
@@ -49,7 +82,7 @@ func (d delays) Set(value string) error {
 func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "address to listen on")
 	kind := flag.String("model", "vpx", "vpx (a vCenter) or esx (a standalone ESXi host)")
-	useTLS := flag.Bool("tls", false, "serve https with a self-signed certificate")
+	useTLS := flag.Bool("tls", false, "serve https with a self-signed certificate made at start")
 	certOut := flag.String("cert-out", "", "with -tls: write the server's certificate (PEM) here")
 	methodDelay := delays{}
 	flag.Var(methodDelay, "delay", "METHOD=MS: delay every call of a SOAP method (repeatable)")
@@ -79,17 +112,17 @@ func main() {
 
 	model.Service.Listen = &url.URL{Host: *listen, User: url.UserPassword(user, password)}
 	if *useTLS {
-		model.Service.TLS = new(tls.Config)
+		cert, der := selfSigned()
+		model.Service.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+		if *certOut != "" {
+			block := &pem.Block{Type: "CERTIFICATE", Bytes: der}
+			if err := os.WriteFile(*certOut, pem.EncodeToMemory(block), 0o600); err != nil {
+				log.Fatal(err)
+			}
+		}
 	}
 	server := model.Service.NewServer()
 	defer server.Close()
-
-	if *useTLS && *certOut != "" {
-		block := &pem.Block{Type: "CERTIFICATE", Bytes: server.Certificate().Raw}
-		if err := os.WriteFile(*certOut, pem.EncodeToMemory(block), 0o600); err != nil {
-			log.Fatal(err)
-		}
-	}
 
 	sdk := *server.URL
 	sdk.User = nil
