@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from deltacloud_core import Credentials
+from deltacloud_core.testing.server import running_server
 from vcsim_server import BuildError, BuildReport, Vcsim, build, running_vcsim
 
 from deltacloud_vsphere import VSphereDriver
@@ -185,12 +187,13 @@ class Seeded:
 
 
 @contextlib.contextmanager
-def seeded_vcsim(binary: Any, **kwargs: Any) -> Iterator[Seeded]:
+def seeded_vcsim(binary: Any, *, templates: bool = True, **kwargs: Any) -> Iterator[Seeded]:
     with running_vcsim(binary, **kwargs) as sim:
         with admin_of(sim) as admin:
-            template = admin.make_template(TEMPLATE, "ubuntu64Guest")
-            template_i386 = admin.make_template(TEMPLATE_I386, "otherGuest")
-            cluster, host = admin.realm_id(CLUSTER), admin.realm_id(HOST)
+            template = admin.make_template(TEMPLATE, "ubuntu64Guest") if templates else ""
+            template_i386 = admin.make_template(TEMPLATE_I386, "otherGuest") if templates else ""
+            cluster = admin.realm_id(CLUSTER) if templates else ""
+            host = admin.realm_id(HOST) if templates else ""
         try:
             yield Seeded(sim, template, template_i386, cluster, host)
         finally:
@@ -207,6 +210,26 @@ def vcsim(vcsim_binary: Any) -> Iterator[Seeded]:
 def fresh_vcsim(vcsim_binary: Any) -> Iterator[Seeded]:
     with seeded_vcsim(vcsim_binary) as seeded:
         yield seeded
+
+
+#: The operator's list of the shared server: every simulator these tests start (loopback, any port).
+LOOPBACK_PROVIDERS = "http://127.0.0.1:* https://127.0.0.1:*"
+
+
+def server_env(**extra: str) -> dict[str, str]:
+    """The environment of a deltacloudd the tests start: this one without server-side credentials
+    or the driver's settings (a test sets what it needs)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("API_", "DELTACLOUD_"))}
+    return {**env, **extra}
+
+
+@pytest.fixture(scope="session")
+def shared_server() -> Iterator[str]:
+    """One ``deltacloudd -i vsphere`` for the session, no default provider, the operator allowing
+    every loopback simulator (DELTACLOUD_PROVIDERS_VSPHERE): tests name theirs per request."""
+    env = server_env(DELTACLOUD_PROVIDERS_VSPHERE=LOOPBACK_PROVIDERS)
+    with running_server(driver="vsphere", env=env, ready_path="/api/instance_states", timeout=60) as url:
+        yield url
 
 
 @pytest.fixture

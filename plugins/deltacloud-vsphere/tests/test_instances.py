@@ -9,7 +9,7 @@ import gzip
 import json
 
 import pytest
-from conftest import Admin, Seeded, admin_of, iso_image
+from conftest import Admin, Seeded, admin_of, iso_image, seeded_vcsim
 from deltacloud_core import MethodNotAllowed, ObjectNotFound, ProviderError, ValidationError
 from deltacloud_core.errors import PayloadTooLarge
 from pyVmomi import vim
@@ -244,3 +244,18 @@ def test_a_datacenter_in_the_provider(vcsim: Seeded) -> None:
     assert scoped.get_image(vcsim.template) is not None
     with pytest.raises(ValidationError, match=r"Datacenter 'dc9' .* the datacenters are: DC0"):
         vcsim.driver(provider=f"{vcsim.provider};dc9").list_realms()
+
+
+def test_an_esxi_host_as_provider(vcsim_binary) -> None:
+    """govmomi's ESX() model: one host, its datacenter ``ha-datacenter``, no vCenter features the
+    driver needs for instances (templates clone on vCenter only): realms, profile and VMs read."""
+    with seeded_vcsim(vcsim_binary, model="esx", templates=False) as esx:
+        driver = esx.driver(provider=f"{esx.provider};ha-datacenter")
+        (realm,) = driver.list_realms()
+        assert realm.state == "AVAILABLE"
+        (profile,) = driver.list_hardware_profiles()
+        assert profile.property("cpu").last >= 1
+        instances = driver.list_instances()
+        assert instances
+        assert all(i.realm_id == realm.id for i in instances)
+        assert driver.get_instance(instances[0].id) == instances[0]

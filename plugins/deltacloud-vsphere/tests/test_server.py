@@ -3,12 +3,13 @@ included) over the network, and the provider policy's answer to a host the opera
 
 from __future__ import annotations
 
-import os
+import base64
+import gzip
 from collections.abc import Iterator
 
 import httpx
 import pytest
-from conftest import Seeded
+from conftest import Seeded, admin_of, iso_image, server_env
 from deltacloud_core.testing import ApiConformance, ConformanceSettings
 from deltacloud_core.testing.server import running_server
 from deltacloud_core.testing.settings import overrides_from_config
@@ -17,16 +18,11 @@ from test_conformance import SETTINGS, launch_params
 from deltacloud_vsphere import VSphereDriver
 
 
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("API_", "DELTACLOUD_"))}
-    return {**env, **extra}
-
-
 @pytest.fixture(scope="module")
 def server(vcsim: Seeded) -> Iterator[str]:
-    """``deltacloudd -i vsphere -P <simulator URL>`` on a free loopback port."""
-    with running_server(driver="vsphere", provider=vcsim.provider, env=_env(), ready_path="/api/instance_states",
-                        timeout=60) as url:
+    """``deltacloudd -i vsphere -P <simulator URL>`` on a free loopback port (no operator's list)."""
+    with running_server(driver="vsphere", provider=vcsim.provider, env=server_env(),
+                        ready_path="/api/instance_states", timeout=60) as url:
         yield url
 
 
@@ -65,22 +61,20 @@ def test_force_auth_asks_vcenter(server: str, vcsim: Seeded) -> None:
     assert bad.status_code == 401, bad.text
 
 
-def test_provider_the_operator_did_not_list_is_refused(vcsim: Seeded) -> None:
-    """With DELTACLOUD_PROVIDERS_VSPHERE set, a vCenter outside the list is a 403 naming the
-    setting, before any connection; the listed (and the default) one works."""
-    other = "vcenter.other.example;DC0"
-    listed = f"{vcsim.provider.rsplit(':', 1)[0]}:*"  # http://127.0.0.1:* : any port of the simulator's host
-    env = _env(DELTACLOUD_PROVIDERS_VSPHERE=listed)
+def test_provider_the_operator_did_not_list_is_refused(shared_server: str, vcsim: Seeded) -> None:
+    """With DELTACLOUD_PROVIDERS_VSPHERE set (the shared server lists the loopback simulators), a
+    vCenter outside the list is a 403 naming the setting, before any connection; a listed one works."""
     auth = (vcsim.sim.user, vcsim.sim.password)
-    with running_server(driver="vsphere", env=env, ready_path="/api/instance_states", timeout=60) as url:
-        refused = httpx.get(f"{url}/api/realms", params={"format": "json"}, auth=auth,
+    elsewhere = vcsim.provider.replace("127.0.0.1", "localhost")  # the same simulator, by a name not listed
+    for other in ("vcenter.other.example;DC0", "https://10.1.2.3/sdk", elsewhere):
+        refused = httpx.get(f"{shared_server}/api/realms", params={"format": "json"}, auth=auth,
                             headers={"X-Deltacloud-Provider": other})
-        assert refused.status_code == 403, refused.text
+        assert refused.status_code == 403, (other, refused.text)
         assert "DELTACLOUD_PROVIDERS_VSPHERE" in refused.json()["message"], refused.text
-        allowed = httpx.get(f"{url}/api/realms", params={"format": "json"}, auth=auth,
-                            headers={"X-Deltacloud-Provider": vcsim.provider})
-        assert allowed.status_code == 200, allowed.text
-        assert {r["name"] for r in allowed.json()["realms"]} == {"DC0_C0", "DC0_H0"}
+    allowed = httpx.get(f"{shared_server}/api/realms", params={"format": "json"}, auth=auth,
+                        headers={"X-Deltacloud-Provider": vcsim.provider})
+    assert allowed.status_code == 200, allowed.text
+    assert {r["name"] for r in allowed.json()["realms"]} == {"DC0_C0", "DC0_H0"}
 
 
 def test_client_named_provider_is_refused_without_the_operators_list(server: str, vcsim: Seeded) -> None:
@@ -92,3 +86,47 @@ def test_client_named_provider_is_refused_without_the_operators_list(server: str
                           headers={"X-Deltacloud-Provider": provider})
         assert reply.status_code == 403, (provider, reply.text)
         assert "DELTACLOUD_PROVIDERS_VSPHERE" in reply.json()["message"]
+
+
+def test_create_over_http_with_user_data_and_user_iso(server: str, vcsim: Seeded) -> None:
+    """The parameters as a client sends them: base64 user data, a base64 gzipped ISO, sizes."""
+    auth = (vcsim.sim.user, vcsim.sim.password)
+    user_iso = base64.b64encode(gzip.compress(iso_image(b"over http"))).decode()
+    reply = httpx.post(f"{server}/api/instances", auth=auth, headers={"Accept": "application/json"}, data={
+        "image_id": vcsim.template, "realm_id": vcsim.host, "hwp_id": "default", "hwp_cpu": "2", "hwp_memory": "256",
+        "name": "from-http", "user_data": base64.b64encode(b"#cloud-config\n").decode(), "user_iso": user_iso},
+        timeout=60)
+    assert reply.status_code == 201, reply.text
+    doc = reply.json()["instance"]
+    assert (doc["name"], doc["state"], doc["realm"]["id"]) == ("from-http", "RUNNING", vcsim.host)
+    with admin_of(vcsim.sim) as admin:
+        config = admin.extra_config(doc["id"])
+        assert base64.b64decode(config["guestinfo.userdata"]) == b"#cloud-config\n"
+        assert config["deltacloud.user-iso"].startswith("[LocalDS_0] deltacloud-iso/from-http-")
+        assert admin.by_id(doc["id"]).config.hardware.numCPU == 2
+    json = {"Accept": "application/json"}
+    stopped = httpx.post(f"{server}/api/instances/{doc['id']}/stop", auth=auth, headers=json)
+    assert stopped.status_code == 202, stopped.text
+    assert stopped.json()["state"] == "STOPPED"
+    assert httpx.delete(f"{server}/api/instances/{doc['id']}", auth=auth, headers=json).status_code == 204
+    assert httpx.get(f"{server}/api/instances/{doc['id']}", auth=auth, headers=json).status_code == 404
+
+
+@pytest.mark.parametrize(("params", "status", "words"), [
+    ({"image_id": "vm-99999"}, 400, "Image 'vm-99999' does not exist"),
+    ({"hwp_id": "default", "hwp_cpu": "64"}, 400, "out of range"),
+    ({"hwp_id": "default", "hwp_memory": "1022"}, 400, "multiple of 4 MiB"),
+    ({"user_iso": "bm90IGFuIGlzbw=="}, 400, "not an ISO 9660 image"),
+])
+def test_bad_create_over_http(server: str, vcsim: Seeded, params, status, words) -> None:
+    reply = httpx.post(f"{server}/api/instances", auth=(vcsim.sim.user, vcsim.sim.password),
+                       headers={"Accept": "application/json"}, data={"image_id": vcsim.template, **params})
+    assert reply.status_code == status, reply.text
+    assert words in reply.json()["message"]
+
+
+def test_destroy_of_a_running_instance_is_405(server: str, vcsim: Seeded) -> None:
+    running = next(i for i in vcsim.driver().list_instances() if i.state == "RUNNING")
+    reply = httpx.delete(f"{server}/api/instances/{running.id}", auth=(vcsim.sim.user, vcsim.sim.password),
+                         headers={"Accept": "application/json"})
+    assert reply.status_code == 405, reply.text

@@ -9,7 +9,6 @@ import httpx
 import pytest
 from conftest import Seeded, admin_of
 from deltacloud_core import AuthenticationFailure, Credentials
-from deltacloud_core.testing.server import running_server
 
 from deltacloud_vsphere import VSphereDriver
 from deltacloud_vsphere.session import SessionCache
@@ -114,18 +113,18 @@ def test_idle_session_is_logged_out_and_replaced(isolated: Seeded) -> None:
         Clocked.SESSIONS.clear(logout=False)
 
 
-def test_credentials_over_http_are_the_vsphere_login(fresh_vcsim: Seeded) -> None:
-    """Through deltacloudd: no credentials asks for them, wrong ones are 401, right ones list."""
-    with running_server(driver="vsphere", provider=fresh_vcsim.provider, ready_path="/api/instance_states",
-                        timeout=60) as url:
-        anonymous = httpx.get(f"{url}/api/instances", params={"format": "json"})
-        assert anonymous.status_code == 401
-        assert "basic" in anonymous.headers.get("www-authenticate", "").lower()
-        wrong = httpx.get(f"{url}/api/instances/vm-1", params={"format": "json"},
-                          auth=(fresh_vcsim.sim.user, "wrong"))
-        assert wrong.status_code == 401
-        assert wrong.json()["message"] == "Login failure", wrong.text
-        right = httpx.get(f"{url}/api/instances", params={"format": "json"},
-                          auth=(fresh_vcsim.sim.user, fresh_vcsim.sim.password))
-        assert right.status_code == 200, right.text
-        assert {i["name"] for i in right.json()["instances"]} == {"DC0_H0_VM0", "DC0_C0_RP0_VM0"}
+def test_credentials_over_http_are_the_vsphere_login(shared_server: str, fresh_vcsim: Seeded) -> None:
+    """Through deltacloudd: no credentials asks for them, wrong ones are 401 with vSphere's words
+    (shown on a member: lists answer the original's generic message), right ones list."""
+    url, where = shared_server, {"X-Deltacloud-Provider": fresh_vcsim.provider}
+    anonymous = httpx.get(f"{url}/api/instances", params={"format": "json"}, headers=where)
+    assert anonymous.status_code == 401
+    assert "basic" in anonymous.headers.get("www-authenticate", "").lower()
+    wrong = httpx.get(f"{url}/api/instances/vm-1", params={"format": "json"}, headers=where,
+                      auth=(fresh_vcsim.sim.user, "wrong"))
+    assert wrong.status_code == 401
+    assert wrong.json()["message"] == "Login failure", wrong.text
+    right = httpx.get(f"{url}/api/instances", params={"format": "json"}, headers=where,
+                      auth=(fresh_vcsim.sim.user, fresh_vcsim.sim.password))
+    assert right.status_code == 200, right.text
+    assert {i["name"] for i in right.json()["instances"]} == {"DC0_H0_VM0", "DC0_C0_RP0_VM0"}

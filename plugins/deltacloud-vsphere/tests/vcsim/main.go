@@ -108,7 +108,6 @@ func main() {
 	if err := model.Create(); err != nil {
 		log.Fatal(err)
 	}
-	defer model.Remove()
 
 	model.Service.Listen = &url.URL{Host: *listen, User: url.UserPassword(user, password)}
 	if *useTLS {
@@ -122,7 +121,6 @@ func main() {
 		}
 	}
 	server := model.Service.NewServer()
-	defer server.Close()
 
 	sdk := *server.URL
 	sdk.User = nil
@@ -140,4 +138,8 @@ func main() {
 	case <-done:
 	case <-signals:
 	}
+	// Out at once: server.Close() would wait for requests still in flight (a delayed method).
+	server.CloseClientConnections()
+	model.Remove()
+	os.Exit(0)
 }
