@@ -43,7 +43,7 @@ run: $(RUN_STAMP)
 # once (TEST_JOBS), the longest first, and the linter beside them (scripts/run_suites.py). Every
 # suite runs even when one fails; the target fails if any did.
 TEST_JOBS ?= 3
-test: $(DEV_STAMP) system-deps
+test: $(DEV_STAMP)
 	$(BIN)/python scripts/run_suites.py --jobs $(TEST_JOBS)
 
 lint: $(DEV_STAMP)
@@ -70,7 +70,8 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV) && $(PYTHON) -m venv --without-pip $(VENV) \
 		&& $(PYTHON) -m pip --python $(BIN)/python install pip; }
 
-$(DEV_STAMP): pyproject.toml $(addsuffix /pyproject.toml,$(PACKAGES)) $(addsuffix /package-lock.json,$(NPM_PACKAGES)) | $(BIN)/python
+# System packages first: some distributions build against them (libvirt-python needs libvirt-dev).
+$(DEV_STAMP): pyproject.toml $(addsuffix /pyproject.toml,$(PACKAGES)) $(addsuffix /package-lock.json,$(NPM_PACKAGES)) | $(BIN)/python system-deps
 	$(PIP) install -e '.[dev]' $(foreach p,$(PACKAGES),-e '$(p)$(call TEST_EXTRA,$(p))')
 	@for pkg in $(NPM_PACKAGES); do echo "npm ci --prefix $$pkg"; npm ci --prefix $$pkg --no-audit --no-fund || exit 1; done
 	@touch $@
