@@ -19,10 +19,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from deltacloud_core import StateMachine
+from deltacloud_core import ProviderInfo, StateMachine, ValidationError
 
 from .images import ImagesMixin
 from .metrics import MetricsMixin
+from .provider import parse_provider
 from .states import INSTANCE_STATES
 from .volumes import VolumesMixin
 
@@ -42,6 +43,22 @@ class VSphereDriver(VolumesMixin, ImagesMixin, MetricsMixin):
     ENTRYPOINTS: ClassVar = {"default": {"default": "https://vsphere.provider.com/sdk"}}
     INSTANCE_STATES: ClassVar[StateMachine | None] = INSTANCE_STATES
     FEATURES: ClassVar = {
-        "instances": ("user_name", "user_data", "user_iso"),
+        "instances": ("user_name", "user_data", "user_iso", "realm_filter"),
         "storage_volumes": ("volume_name",),
     }
+
+    def providers(self) -> list[ProviderInfo] | None:
+        """``/api/drivers/vsphere``: the provider in force (the server's -P), then the operator's
+        patterns (DELTACLOUD_PROVIDERS_VSPHERE) as written; the original's list when neither is set."""
+        names = [self.provider] if self.provider else []
+        names += [p for p in self.allowed_providers if p not in names]
+        if not names:
+            return None
+        return [ProviderInfo(id=name, entrypoints={"sdk": _sdk_url(name)}) for name in names]
+
+
+def _sdk_url(provider: str) -> str:
+    try:
+        return parse_provider(provider).url
+    except ValidationError:
+        return provider  # a pattern (https://vcenter-*.example.com/*): shown as written

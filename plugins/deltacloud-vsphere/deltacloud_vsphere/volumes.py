@@ -91,9 +91,10 @@ class VolumesMixin(ComputeMixin):
 
         def read(session: Session) -> dict[str, FirstClassDisk]:
             manager = session.content.vStorageObjectManager
-            if manager is None:
-                raise NotSupportedError("This vSphere has no first-class disks (VStorageObjectManager, vCenter 6.5 "
-                                        "or later): storage volumes are not offered.")
+            if not isinstance(manager, vim.vslm.vcenter.VStorageObjectManager):
+                raise NotSupportedError("Storage volumes are vCenter's first-class disks (vCenter 6.5 or later); "
+                                        "this provider is not a vCenter (a standalone ESXi host, or an older one): "
+                                        "name the vCenter that manages it.")
             out: dict[str, FirstClassDisk] = {}
             for store in sorted(self.inventory().stores.values(), key=lambda s: s.name):
                 if not store.usable:

@@ -10,7 +10,7 @@ import json
 
 import pytest
 from conftest import Admin, Seeded, admin_of, iso_image, seeded_vcsim
-from deltacloud_core import MethodNotAllowed, ObjectNotFound, ProviderError, ValidationError
+from deltacloud_core import MethodNotAllowed, NotSupportedError, ObjectNotFound, ProviderError, ValidationError
 from deltacloud_core.errors import PayloadTooLarge
 from pyVmomi import vim
 
@@ -247,8 +247,8 @@ def test_a_datacenter_in_the_provider(vcsim: Seeded) -> None:
 
 
 def test_an_esxi_host_as_provider(vcsim_binary) -> None:
-    """govmomi's ESX() model: one host, its datacenter ``ha-datacenter``, no vCenter features the
-    driver needs for instances (templates clone on vCenter only): realms, profile and VMs read."""
+    """govmomi's ESX() model: one host, its datacenter ``ha-datacenter``: realm, profile and VMs are
+    read as from a vCenter; volumes (vCenter's first-class disks) are a 501 that says what to do."""
     with seeded_vcsim(vcsim_binary, model="esx", templates=False) as esx:
         driver = esx.driver(provider=f"{esx.provider};ha-datacenter")
         (realm,) = driver.list_realms()
@@ -259,3 +259,5 @@ def test_an_esxi_host_as_provider(vcsim_binary) -> None:
         assert instances
         assert all(i.realm_id == realm.id for i in instances)
         assert driver.get_instance(instances[0].id) == instances[0]
+        with pytest.raises(NotSupportedError, match="name the vCenter that manages it"):
+            esx.driver().list_storage_volumes()

@@ -6,10 +6,11 @@ from __future__ import annotations
 import base64
 import gzip
 from collections.abc import Iterator
+from xml.etree import ElementTree
 
 import httpx
 import pytest
-from conftest import Seeded, admin_of, iso_image, server_env
+from conftest import LOOPBACK_PROVIDERS, Seeded, admin_of, iso_image, server_env
 from deltacloud_core.testing import ApiConformance, ConformanceSettings
 from deltacloud_core.testing.server import running_server
 from deltacloud_core.testing.settings import overrides_from_config
@@ -130,3 +131,19 @@ def test_destroy_of_a_running_instance_is_405(server: str, vcsim: Seeded) -> Non
     reply = httpx.delete(f"{server}/api/instances/{running.id}", auth=(vcsim.sim.user, vcsim.sim.password),
                          headers={"Accept": "application/json"})
     assert reply.status_code == 405, reply.text
+
+
+def test_driver_document_lists_the_providers(server: str, shared_server: str, vcsim: Seeded) -> None:
+    """/api/drivers/vsphere (XML: the JSON document has no providers yet): the server's default
+    provider with its SDK URL, or the operator's patterns."""
+
+    def providers(url: str) -> list[tuple[str | None, list[str | None]]]:
+        reply = httpx.get(f"{url}/api/drivers/vsphere", params={"format": "xml"})
+        assert reply.status_code == 200, reply.text
+        root = ElementTree.fromstring(reply.content)
+        assert root.findtext("name") == "VSphere"
+        return [(p.get("id"), [e.text for e in p.iter("entrypoint")]) for p in root.iter("provider")]
+
+    sdk = vcsim.provider  # the simulator's URL is already the SDK's (http://127.0.0.1:PORT/sdk)
+    assert providers(server) == [(vcsim.provider, [sdk])]
+    assert providers(shared_server) == [(p, [p]) for p in LOOPBACK_PROVIDERS.split()]
