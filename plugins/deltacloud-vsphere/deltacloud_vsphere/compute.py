@@ -10,7 +10,6 @@ destroyed again and the error carries vSphere's message: a failed create leaves 
 from __future__ import annotations
 
 import logging
-import re
 import secrets
 from collections.abc import Mapping
 from typing import Any
@@ -207,7 +206,7 @@ class ComputeMixin(VSphereBase):
                                   "configured and powered on by vCenter as it goes on.",
                                   backend_code=exc.backend_code) from exc
         except Exception:
-            self._discard(vm, vm_name)
+            self._discard(vm, vm_name, place.datacenter.ref)
             raise
         return self._instance_now(vm._moId)
 
@@ -233,39 +232,33 @@ class ComputeMixin(VSphereBase):
         wait_for_task(session, vm.PowerOnVM_Task(), deadline=self.deadline(),
                       what=f"Power-on of new instance {vm._moId}")
 
-    def _discard(self, vm: Any, vm_name: str) -> None:
-        """Remove a clone whose configuration failed (best effort: the error that made us is what counts)."""
+    def _discard(self, vm: Any, vm_name: str, datacenter: Any, *, delete_iso: bool = True) -> None:
+        """Remove a clone whose configuration failed (best effort: the error that made us is what counts).
+        ``delete_iso`` False for a copy of an instance: what it records is the instance's ISO."""
         def remove(session: Session) -> None:
             (found,) = _read(session, vm, ["runtime.powerState", "config.extraConfig"])
             if found.get("runtime.powerState") != "poweredOff":
                 wait_for_task(session, vm.PowerOffVM_Task(), deadline=self.deadline(), what="Power-off")
             wait_for_task(session, vm.Destroy_Task(), deadline=self.deadline(), what="Destroy")
-            self._delete_iso(session, found)
+            if delete_iso:
+                self._delete_iso(session, found, datacenter)
 
         try:
             self.vsphere(remove)
         except Exception as exc:  # noqa: BLE001 - reported in the log; the original error is raised
             log.warning("could not remove the half-made instance %s (%s): %s", vm._moId, vm_name, exc)
 
-    def _delete_iso(self, session: Session, found: Found) -> None:
-        """Delete the ``user_iso`` the driver uploaded for a VM (recorded in its extraConfig)."""
+    def _delete_iso(self, session: Session, found: Found, datacenter: Any) -> None:
+        """Delete the ``user_iso`` the driver uploaded for a VM (recorded in its extraConfig) from the
+        datastore of the VM's datacenter (datastore names are unique per datacenter only)."""
         path = extra_config(found).get(ISO_KEY)
         if not path:
             return
-        datacenter = self._datacenter_of_path(path)
         try:
             task = session.content.fileManager.DeleteDatastoreFile_Task(name=path, datacenter=datacenter)
             wait_for_task(session, task, deadline=self.deadline(), what=f"Deletion of {path}")
         except Exception as exc:  # noqa: BLE001 - a leftover ISO must not fail the destroy
             log.warning("could not delete %s: %s", path, exc)
-
-    def _datacenter_of_path(self, path: str) -> Any:
-        match = re.match(r"^\[([^\]]+)\]", path)
-        store_name = match.group(1) if match else None
-        for store in self.inventory().stores.values():
-            if store.name == store_name and store.datacenter is not None:
-                return store.datacenter.ref
-        return None
 
     # -- actions --------------------------------------------------------------------------------
     def _vm_task(self, vm_id: str, start: str, what: str) -> None:
@@ -305,13 +298,17 @@ class ComputeMixin(VSphereBase):
         """Overridden by the volumes part: detach a VM's volumes before it is destroyed."""
 
     def destroy_instance(self, id: str) -> None:
-        found = self.require_machine(id, template=False, what="Instance")
+        hit = self.machine(id)
+        if hit is None or hit[0].get("config.template"):
+            raise ObjectNotFound(f"Instance '{id}' does not exist")
+        found, realm_id = hit
+        place = self.inventory().places.get(realm_id or "")
 
         def destroy(session: Session) -> None:
             self.detach_all_volumes(session, found)
             wait_for_task(session, found.obj.Destroy_Task(), deadline=self.deadline(), what=f"Destroy of {id}",
                           action=True)
-            self._delete_iso(session, found)
+            self._delete_iso(session, found, place.datacenter.ref if place is not None else None)
 
         self.vsphere(destroy, what=f"Destroy of {id}", action=True)
         self.forget_machines()

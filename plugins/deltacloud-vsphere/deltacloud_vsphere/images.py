@@ -99,7 +99,7 @@ class ImagesMixin(ComputeMixin):
         try:
             self.vsphere(lambda session: finish(session, copy), what=what)
         except Exception:
-            self._discard(copy, image_name)
+            self._discard(copy, image_name, None, delete_iso=False)
             raise
         hit = self.machine(copy._moId)
         if hit is None:

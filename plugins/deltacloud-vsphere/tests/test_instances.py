@@ -261,3 +261,27 @@ def test_an_esxi_host_as_provider(vcsim_binary) -> None:
         assert driver.get_instance(instances[0].id) == instances[0]
         with pytest.raises(NotSupportedError, match="name the vCenter that manages it"):
             esx.driver().list_storage_volumes()
+
+
+def test_two_datacenters_keep_apart(vcsim_binary) -> None:
+    """With ``;DC1`` only DC1 is seen: its realms, VMs and templates; DC0's VM is not found by id.
+    An instance made there lands in DC1, and its user ISO (on DC1's ``LocalDS_0``, a name DC0's
+    datastore has too) is deleted from DC1's datastore with it."""
+    with seeded_vcsim(vcsim_binary, datacenters=2) as two, admin_of(two.sim) as admin:
+        dc1_template = admin.make_template("DC1_H0_VM1", "ubuntu64Guest")
+        dc1 = two.driver(provider=f"{two.provider};dc1")
+        assert {r.name for r in dc1.list_realms()} == {"DC1_C0", "DC1_H0"}
+        assert {i.name for i in dc1.list_instances()} == {"DC1_H0_VM0", "DC1_C0_RP0_VM0", "DC1_C0_RP0_VM1"}
+        assert [i.id for i in dc1.list_images()] == [dc1_template]
+        dc0_vm = admin.vm("DC0_H0_VM0")._moId
+        assert dc1.get_instance(dc0_vm) is None
+        assert two.driver(provider=f"{two.provider};DC0").get_instance(dc0_vm) is not None
+        with pytest.raises(ValidationError, match="Image"):
+            two.driver(provider=f"{two.provider};dc1").create_instance(image_id=two.template)  # DC0's template
+        made = two.driver(provider=f"{two.provider};dc1").create_instance(
+            image_id=dc1_template, user_iso=base64.b64encode(iso_image()).decode())
+        assert made.realm_id == admin.realm_id("DC1_H0")
+        (iso,) = two.sim.datastores.glob("govcsim-DC1-*/deltacloud-iso/*.iso")
+        two.driver(provider=f"{two.provider};dc1").stop_instance(made.id)
+        two.driver(provider=f"{two.provider};dc1").destroy_instance(made.id)
+        assert not iso.exists()

@@ -139,11 +139,11 @@ def _read_url(process: subprocess.Popen[bytes], timeout: float) -> str:
 
 @contextlib.contextmanager
 def running_vcsim(binary: Path, *, user: str = "dcuser", password: str = "dc-secret", model: str = "vpx",
-                  tls: bool = False, delays: Sequence[str] = ()) -> Iterator[Vcsim]:
+                  tls: bool = False, delays: Sequence[str] = (), datacenters: int = 1) -> Iterator[Vcsim]:
     """A simulator on a free loopback port with one user, for the length of the block."""
     workdir = Path(tempfile.mkdtemp(prefix="vcsim-"))
     cert = workdir / "cert.pem" if tls else None
-    args = [str(binary), "-listen", "127.0.0.1:0", "-model", model]
+    args = [str(binary), "-listen", "127.0.0.1:0", "-model", model, "-datacenters", str(datacenters)]
     if cert is not None:
         args += ["-tls", "-cert-out", str(cert)]
     for delay in delays:

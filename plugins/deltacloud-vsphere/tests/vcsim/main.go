@@ -1,8 +1,8 @@
 // vcsim for the deltacloud-vsphere tests: govmomi's vCenter simulator (Debian's
 // golang-github-vmware-govmomi-dev has the library but no vcsim command) on a loopback port.
 //
-//	VCSIM_USER=u VCSIM_PASSWORD=p vcsim -listen 127.0.0.1:0 [-model vpx|esx] [-tls -cert-out FILE]
-//	      [-delay METHOD=MS ...]
+//	VCSIM_USER=u VCSIM_PASSWORD=p vcsim -listen 127.0.0.1:0 [-model vpx|esx] [-datacenters N]
+//	      [-tls -cert-out FILE] [-delay METHOD=MS ...]
 //
 // The credentials come from the environment (never on the command line, where ps shows them).
 // Once it serves, it prints one line to stdout, `VCSIM_URL=<url of /sdk>`, then runs until stdin
@@ -84,6 +84,7 @@ func main() {
 	kind := flag.String("model", "vpx", "vpx (a vCenter) or esx (a standalone ESXi host)")
 	useTLS := flag.Bool("tls", false, "serve https with a self-signed certificate made at start")
 	certOut := flag.String("cert-out", "", "with -tls: write the server's certificate (PEM) here")
+	datacenters := flag.Int("datacenters", 1, "vpx: how many datacenters (each with a host, a cluster, VMs)")
 	methodDelay := delays{}
 	flag.Var(methodDelay, "delay", "METHOD=MS: delay every call of a SOAP method (repeatable)")
 	flag.Parse()
@@ -101,6 +102,9 @@ func main() {
 		model = simulator.ESX()
 	default:
 		log.Fatalf("unknown model %q", *kind)
+	}
+	if *kind == "vpx" {
+		model.Datacenter = *datacenters
 	}
 	if len(methodDelay) > 0 {
 		model.DelayConfig.MethodDelay = methodDelay
