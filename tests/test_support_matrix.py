@@ -22,4 +22,5 @@ def test_support_matrix_is_current() -> None:
 
 
 def test_only_this_repositorys_drivers() -> None:
-    assert load_script().repository_drivers() == ["azure", "ec2", "eucalyptus", "jsonfile", "libvirt", "mock", "openstack", "vsphere"]
+    assert load_script().repository_drivers() == [
+        "azure", "ec2", "eucalyptus", "jsonfile", "libvirt", "mock", "openstack", "vsphere"]

@@ -87,7 +87,11 @@ def build() -> BuildReport:
         try:
             shutil.copy(SOURCE, work / "main.go")
             env = {**os.environ, "GOPATH": GOPATH, "GO111MODULE": "off", "GOFLAGS": "",
-                   "GOCACHE": str(cache / "go-build"), "CGO_ENABLED": "0"}
+                   "GOCACHE": str(cache / "go-build")}
+            if shutil.which(env.get("CC") or "gcc") is None:
+                # Debian's golang-go only recommends gcc; without one, a pure Go build (it compiles
+                # the standard library once more: ~30 % more CPU on a cold cache).
+                env["CGO_ENABLED"] = "0"
             proc = subprocess.run([go, "build", "-o", str(work / "vcsim"), "main.go"], cwd=work, env=env,
                                   capture_output=True, text=True, timeout=BUILD_TIMEOUT, check=False)
             if proc.returncode != 0:
