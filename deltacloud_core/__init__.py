@@ -4,7 +4,7 @@ Driver authors need only what this module exports.
 """
 
 from .credentials import Credentials
-from .drivers.base import ClientCache, Driver
+from .drivers.base import ClientCache, Driver, nonblocking, unsupported
 from .drivers.capabilities import capabilities, implements
 from .errors import (
     AuthenticationFailure,
@@ -110,4 +110,6 @@ __all__ = [
     "error_for_status",
     "hookimpl",
     "implements",
+    "nonblocking",
+    "unsupported",
 ]

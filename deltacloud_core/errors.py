@@ -16,6 +16,7 @@
     ├── CapabilityMissing                    412  plain-text answer + Expect header
     ├── RateLimited                          429/503 (+ Retry-After)
     ├── BackendError                         500  the cloud failed in a way we know
+    │   └── RuntimeFailure                   500  a surprise, or a driver that cannot load
     ├── NotSupportedError                    501  the driver does not do this
     ├── ProviderError                        502  the cloud could not be reached / answered badly
     └── ProviderTimeout                      504  the cloud did not answer in time
@@ -48,6 +49,7 @@ __all__ = [
     "ProviderTimeout",
     "RateLimited",
     "RequiredParameterMissing",
+    "RuntimeFailure",
     "ValidationError",
     "error_for_status",
 ]
@@ -188,6 +190,15 @@ class RateLimited(DeltacloudError):
 class BackendError(DeltacloudError):
     status = 500
     error_class = _PREFIX + "BackendError"
+
+
+class RuntimeFailure(BackendError):
+    """An unexpected failure (reported with a request id) or a driver that is not installed or
+    cannot be imported, with the class name clients saw from the original (``RuntimeError``)."""
+
+    def __init__(self, message: str, error_class: str = "RuntimeError") -> None:
+        super().__init__(message)
+        self.error_class = error_class
 
 
 class NotSupportedError(DeltacloudError):

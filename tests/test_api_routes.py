@@ -346,7 +346,7 @@ class TestHardwareProfiles:
 
     def test_json_show_keys(self, anon):
         profile = anon.get("/api/hardware_profiles/m1-large?format=json").json()["hardware_profile"]
-        assert list(profile) == ["id", "href", "name", "properties"]
+        assert list(profile) == ["id", "href", "name", "properties", "property_details"]
         assert profile["properties"] == {"cpu": "1", "memory": "10240", "storage": "850", "architecture": "x86_64"}
         opaque = anon.get("/api/hardware_profiles/opaque?format=json").json()["hardware_profile"]
         assert list(opaque) == ["id", "href", "name"]
@@ -373,6 +373,31 @@ class TestHardwareProfiles:
         assert [e.get("value") for e in storage.findall("enum/entry")] == ["850", "1024"]
         assert root.find("property[@name='architecture']").attrib == {
             "kind": "fixed", "name": "architecture", "unit": "label", "value": "x86_64"}
+
+    @pytest.mark.parametrize("api", ["/api", "/api;driver=ec2"])
+    def test_json_property_details_tell_what_the_xml_tells(self, anon, api):
+        """The JSON extension ``property_details``: per property the XML's kind, unit, default and
+        bounds (as text), in the XML's order; ``properties`` stays the original's defaults."""
+        xml_profiles = {p.get("id"): p for p in xml_of(anon.get(f"{api}/hardware_profiles?format=xml"))}
+        if not xml_profiles:
+            pytest.skip(f"no profiles at {api} (driver not installed)")
+        listed = anon.get(f"{api}/hardware_profiles?format=json").json()["hardware_profiles"]
+        assert {p["id"] for p in listed} == set(xml_profiles)
+        for profile in listed:
+            xml_props = xml_profiles[profile["id"]].findall("property")
+            details = profile.get("property_details", [])
+            assert [d["name"] for d in details] == [x.get("name") for x in xml_props] == list(
+                profile.get("properties", {}))
+            for detail, prop in zip(details, xml_props, strict=True):
+                assert (detail["kind"], detail["unit"], detail["value"]) == (
+                    prop.get("kind"), prop.get("unit"), prop.get("value")), profile["id"]
+                assert detail.get("param") == (prop.find("param").get("name") if prop.find("param") is not None
+                                               else None)
+                rng = prop.find("range")
+                assert detail.get("range") == (None if rng is None else {"first": rng.get("first"),
+                                                                         "last": rng.get("last")})
+                assert detail.get("enum") == ([e.get("value") for e in prop.findall("enum/entry")]
+                                              if prop.get("kind") == "enum" else None)
 
 
 # -- §9.3 images (A.4) ----------------------------------------------------------------------------

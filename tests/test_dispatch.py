@@ -33,12 +33,12 @@ def test_paths_the_operations_do_not_serve_still_answer_as_before(client) -> Non
 
 
 def test_an_endpoint_that_raises_is_a_500_and_the_error_goes_on(app, monkeypatch: pytest.MonkeyPatch) -> None:
-    from deltacloud_core.web import endpoints
+    from deltacloud_core.web import pipeline
 
     async def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(endpoints, "run_operation", broken)
+    monkeypatch.setattr(pipeline, "run_operation", broken)
     with TestClient(app, base_url=BASE_URL, raise_server_exceptions=False) as client:
         answer = client.get("/api/instances", auth=MOCK_AUTH)
     assert answer.status_code == 500

@@ -132,7 +132,6 @@ class FwTestDriver(Driver):
     """Firewalls and load balancers in a class-level dict (reset per test by the fixture)."""
 
     DISPLAY_NAME: ClassVar[str | None] = "FwTest"
-    BLOCKING: ClassVar[bool] = False
     data: ClassVar[dict[str, Any]] = {}
     calls: ClassVar[list[tuple[str, Any]]] = []
 
@@ -233,7 +232,6 @@ class FwTestDriver(Driver):
 class ListOnlyDriver(Driver):
     """Lists firewalls and load balancers, but can do nothing else."""
 
-    BLOCKING: ClassVar[bool] = False
 
     def list_firewalls(self, **filters: str) -> list[Firewall]:
         return [Firewall(id="x", rules=(FirewallRule(id="r"),))]

@@ -514,8 +514,8 @@ def _render_fallback(outcome):
     from deltacloud_core.web.renderers.html import HtmlRenderer
 
     resource = Resource("widget", "widgets", {"json": _WidgetJson()})
-    env = RenderEnv(context=RenderContext(api_url=API), resources={"widget": resource}, driver_name="mock",
-                    provider=None, path="/api/widgets", page={"supported_collections": ["widgets"]})
+    env = RenderEnv(context=RenderContext(api_url=API, driver_name="mock"), resources={"widget": resource},
+                    path="/api/widgets", page={"supported_collections": ["widgets"]})
     return HtmlRenderer().render(outcome, env).decode()
 
 

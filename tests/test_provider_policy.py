@@ -168,16 +168,31 @@ class Listener:
             except OSError:
                 return
             with conn:
-                conn.settimeout(5)
-                data = b""
+                conn.settimeout(10)
                 try:
-                    while b"\r\n\r\n" not in data:
-                        data += conn.recv(65536)
-                    data += conn.recv(65536)
+                    self.received.append(self._read_request(conn))
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
                 except OSError:
                     pass
-                self.received.append(data)
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+
+    @staticmethod
+    def _read_request(conn: socket.socket) -> bytes:
+        """The head and the body (as long as its Content-Length says) of one request."""
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return data
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                       if line.lower().startswith(b"content-length:")), 0)
+        while len(body) < length:
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            body += chunk
+        return head + b"\r\n\r\n" + body
 
     @property
     def url(self) -> str:

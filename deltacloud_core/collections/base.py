@@ -23,10 +23,11 @@ import anyio
 import anyio.from_thread
 import anyio.lowlevel
 
-from ..drivers.base import Driver
+from ..drivers.base import Driver, runs_on_loop
 from ..drivers.capabilities import implements
 from ..errors import DeltacloudError, ObjectNotFound
 from ..features import FeatureRegistry
+from ..schemas.context import RenderContext
 from ..state_machine import StateMachine
 
 __all__ = [
@@ -58,32 +59,31 @@ Handler = Callable[["OperationCall"], Awaitable["Outcome"]]
 DRIVER_THREADS = ThreadPoolExecutor(max_workers=64, thread_name_prefix="deltacloud-driver")
 
 
-_ASYNC: dict[Any, bool] = {}
+#: Per driver function: 0 plain (worker thread), 1 ``async def`` (awaited), 2 ``@nonblocking`` (on the loop).
+_HOW: dict[Any, int] = {}
+_THREAD, _AWAIT, _ON_LOOP = 0, 1, 2
 
 
-def _is_async(func: Any) -> bool:
-    """``inspect.iscoroutinefunction``, remembered per function of a driver class."""
-    target = getattr(func, "__func__", None)
-    if target is None:
-        return inspect.iscoroutinefunction(func)
-    known = _ASYNC.get(target)
-    if known is None:
-        known = _ASYNC[target] = inspect.iscoroutinefunction(func)
-    return known
+def _how_to_call(func: Any) -> int:
+    """How a bound driver method is called, worked out once per function of a driver class."""
+    target = getattr(func, "__func__", func)
+    how = _HOW.get(target)
+    if how is None:
+        how = _AWAIT if inspect.iscoroutinefunction(func) else _ON_LOOP if runs_on_loop(func) else _THREAD
+        if len(_HOW) < 10_000:
+            _HOW[target] = how
+    return how
 
 
 async def invoke_driver(driver: Driver, method: str, *args: Any, **kwargs: Any) -> Any:
-    """Call ``driver.<method>``: awaited when async, else in a bounded worker thread (so a slow
-    cloud never blocks the event loop).
-
-    A sync method runs right on the event loop when the driver says it never waits on I/O:
-    ``BLOCKING = False`` for all its methods, or the method's name is in the driver's
-    ``NONBLOCKING_METHODS`` (a local store's reads: the hop to a thread costs more than the call).
-    """
+    """Call ``driver.<method>``: awaited when async, right here when marked
+    :func:`~deltacloud_core.nonblocking`, else in a bounded worker thread (so a slow cloud never
+    blocks the event loop)."""
     func = getattr(driver, method)
-    if _is_async(func):
+    how = _how_to_call(func)
+    if how == _AWAIT:
         return await func(*args, **kwargs)
-    if not driver.BLOCKING or method in driver.NONBLOCKING_METHODS:
+    if how == _ON_LOOP:
         return func(*args, **kwargs)
     # On cancellation (backend timeout) the caller stops waiting; the thread finishes on its own.
     return await asyncio.get_running_loop().run_in_executor(DRIVER_THREADS, partial(func, *args, **kwargs))
@@ -389,12 +389,10 @@ class OperationCall:
     #: Merged parameters: query string, then form body, then path (later sources win).
     params: Mapping[str, str]
     path_params: Mapping[str, str]
-    #: Absolute URL of the API root, e.g. ``http://host:3001/api``.
-    api_url: str
-    driver_name: str
+    #: The request's API URL, driver and provider (and, once loaded, the driver class).
+    context: RenderContext
     features: FeatureRegistry
     driver_factory: Callable[[], Driver]
-    state_machine_for: Callable[[type[Driver]], StateMachine | None]
     headers: Mapping[str, str] = field(default_factory=dict)
     files: Mapping[str, UploadedFile] = field(default_factory=dict)
     #: The raw request body stream (blob PUT), when the operation reads it itself.
@@ -411,8 +409,19 @@ class OperationCall:
         return self._driver
 
     @property
+    def api_url(self) -> str:
+        """Absolute URL of the API root, e.g. ``http://host:3001/api``."""
+        return self.context.api_url
+
+    @property
+    def driver_name(self) -> str:
+        return self.context.driver_name
+
+    @property
     def state_machine(self) -> StateMachine | None:
-        return self.state_machine_for(type(self.driver))
+        if self.context.driver_cls is None:
+            self.driver  # noqa: B018 - building the driver loads its class into the context
+        return self.context.state_machine
 
     def param(self, name: str, default: str | None = None) -> str | None:
         value = self.params.get(name)
@@ -424,9 +433,7 @@ class OperationCall:
 
     def url(self, *parts: str) -> str:
         """Absolute URL below the API root: ``url("instances", "inst1")``."""
-        from urllib.parse import quote
-
-        return "/".join([self.api_url, *(quote(p, safe="") for p in parts)])
+        return self.context.url(*parts)
 
     async def invoke(self, method: str, *args: Any, **kwargs: Any) -> Any:
         """Call a driver method: awaited when async, else in the bounded thread pool."""

@@ -29,7 +29,7 @@ from ..models.storage import Blob, Bucket, StorageSnapshot, StorageVolume
 from ..providers import hosts_in
 from ..state_machine import StateMachine
 
-__all__ = ["ClientCache", "Driver", "unsupported"]
+__all__ = ["ClientCache", "Driver", "nonblocking", "unsupported"]
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -39,6 +39,19 @@ def unsupported(func: F) -> F:
     """Mark a base-class method as 'not supported unless overridden'."""
     func.__deltacloud_unsupported__ = True  # type: ignore[attr-defined]
     return func
+
+
+def nonblocking(func: F) -> F:
+    """Mark a plain ``def`` driver method that never waits on I/O (a local store's read): the server
+    calls it right on the event loop instead of in a worker thread, whose hop would cost more than
+    the call. Every other plain method runs in a worker thread; ``async def`` ones are awaited."""
+    func.__deltacloud_nonblocking__ = True  # type: ignore[attr-defined]
+    return func
+
+
+def runs_on_loop(func: Callable[..., Any]) -> bool:
+    """Whether a (bound) driver method is marked :func:`nonblocking`."""
+    return bool(getattr(func, "__deltacloud_nonblocking__", False))
 
 
 class ClientCache:
@@ -97,19 +110,12 @@ class Driver:
     FEATURES: ClassVar[Mapping[str, Sequence[str]]] = {}
     #: Constraints per ``(collection, feature)``, e.g. ``{("instances", "user_name"): {"max_length": 20}}``.
     FEATURE_CONSTRAINTS: ClassVar[Mapping[tuple[str, str], Mapping[str, object]]] = {}
-    #: True when methods block (network I/O): the web layer runs them in a thread pool.
-    BLOCKING: ClassVar[bool] = True
-    #: Sync methods that never wait on I/O (a local store's reads): run on the event loop.
-    NONBLOCKING_METHODS: ClassVar[frozenset[str]] = frozenset()
     #: Whether a client may name a provider the operator did not list (``DELTACLOUD_PROVIDERS_<ID>``);
     #: even then never one whose :meth:`provider_hosts` are link-local or cloud-metadata addresses.
     #: False for drivers whose provider makes the server connect to any host (libvirt URIs).
     OPEN_PROVIDERS: ClassVar[bool] = True
     #: Clients shared by all instances of one driver class (see :meth:`cached_client`).
     CLIENT_CACHE: ClassVar[ClientCache | None] = None
-    #: Collections whose list method hands back the very same (frozen) model objects while the
-    #: data behind them is unchanged: the server then keeps each object's rendering.
-    REUSES_MODELS: ClassVar[frozenset[str]] = frozenset()
 
     #: The id users type (``mock``), set by the registry from the entry-point name.
     driver_id: ClassVar[str] = ""
@@ -196,6 +202,7 @@ class Driver:
         return _first(self.list_realms(id=id))
 
     # -- hardware profiles -----------------------------------------------------------------
+    @nonblocking
     def list_hardware_profiles(self, **filters: str) -> list[HardwareProfile]:
         """Static profiles filtered by ``id`` and ``architecture``; override for dynamic ones."""
         profiles = list(self.HARDWARE_PROFILES)

@@ -41,16 +41,39 @@ class RealmXml(DumpSchema):
 
 # -- hardware profiles ----------------------------------------------------------------------
 
+def _property_json(prop: HardwareProperty) -> dict[str, Any]:
+    """One property as the XML ``<property>`` tells it: kind, unit, default, and the bounds."""
+    out: dict[str, Any] = {"name": prop.name, "kind": prop.kind, "unit": prop.unit, "value": text(prop.default)}
+    if prop.kind != "fixed":
+        out["param"] = prop.param
+    if prop.kind == "range":
+        out["range"] = {"first": text(prop.first), "last": text(prop.last)}
+    elif prop.kind == "enum":
+        out["enum"] = [text(v) for v in prop.values]
+    return out
+
+
 class HardwareProfileJson(DumpSchema):
+    """The original's keys, then ``property_details``, an extension: the original's JSON kept only
+    each property's default (``properties``, unchanged here, so old clients read the same); the
+    details carry what its XML tells, kind (fixed, range, enum), unit, the range's bounds or the
+    enum's values, all as text like ``properties``, so clients can validate ``hwp_*`` overrides."""
+
     id = fields.String()
     href = fields.Function(lambda p: _href("hardware_profiles", p))
     name = fields.String()
     properties = fields.Method("_properties")
+    property_details = fields.Method("_property_details")
 
     def _properties(self, profile: HardwareProfile) -> Any:
         if not profile.properties:
             return OMIT
         return {p.name: text(p.default) for p in profile.properties}
+
+    def _property_details(self, profile: HardwareProfile) -> Any:
+        if not profile.properties:
+            return OMIT
+        return [_property_json(p) for p in profile.properties]
 
 
 def _property_xml(prop: HardwareProperty) -> dict[str, Any]:

@@ -46,10 +46,17 @@ _QUOTED: dict[str, str] = {}
 
 @dataclass
 class RenderContext:
-    """Request facts the schemas read: absolute API URL and the selected driver."""
+    """What a request chose and what schemas, handlers and templates read about it: the absolute
+    API URL, the driver and provider asked for, and (once the pipeline loaded it) the driver class
+    with its state machine. One per request, made in the prelude and completed by the pipeline."""
 
     api_url: str
+    #: The driver id the request asked for (``mock``), loaded or not.
+    driver_name: str = ""
+    #: The provider the request asked for; None for the driver's default.
+    provider: str | None = None
     driver_cls: type[Driver] | None = None
+    #: The driver object once a handler built it (an instance's actions may depend on it).
     driver: Driver | None = None
     state_machine: StateMachine | None = None
     _impl_cache: dict[str, bool] = field(default_factory=dict)

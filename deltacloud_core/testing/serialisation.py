@@ -55,13 +55,11 @@ def round_trip_problems(transport: InProcess, outcome: Outcome, collection: str,
     import xmltodict
 
     from ..collections.base import Outcome
-    from ..schemas.context import ContextVar, RenderContext
+    from ..schemas.context import ContextVar
 
     problems: list[str] = []
-    resource = transport.app.resources[outcome.resource or ""]
-    context = RenderContext(api_url="http://deltacloud.test/api", driver_cls=transport.driver_cls,
-                            driver=transport.driver,
-                            state_machine=transport.app.state_machine_for(transport.driver_cls))
+    resource = transport.app.services.resources[outcome.resource or ""]
+    context = transport.context("http://deltacloud.test/api")
     if outcome.kind == "collection":
         items = list(outcome.data)
         for fmt in ("xml", "json"):

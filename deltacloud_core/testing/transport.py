@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from ..collections.base import Collection, CollectionRegistry, Operation, Outcome
     from ..drivers.base import Driver
+    from ..schemas.context import RenderContext
     from ..web.app import DeltacloudApp
 
 __all__ = ["API_URL", "Http", "InProcess", "Reply", "Transport", "build_app", "driver_name", "find_operation",
@@ -214,9 +215,8 @@ class InProcess(Transport):
                 yield body
 
         call = OperationCall(
-            collection=collection, operation=op, params=merged, path_params=path_params, api_url=API_URL,
-            driver_name=driver_name(self.driver_cls), features=self.app.features,
-            driver_factory=lambda: self.driver, state_machine_for=self.app.state_machine_for,
+            collection=collection, operation=op, params=merged, path_params=path_params, context=self.context(),
+            features=self.app.features, driver_factory=lambda: self.driver,
             headers=Headers(headers=headers), body_stream=stream() if op.streams_body else None,
             driver_registry=self.app.drivers)
         try:
@@ -243,15 +243,19 @@ class InProcess(Transport):
         return Reply(outcome.status, headers=headers, outcome=outcome)
 
     # -- rendering -------------------------------------------------------------------------
+    def context(self, api_url: str = API_URL) -> RenderContext:
+        """The render context of a request to this transport's driver."""
+        from ..schemas.context import RenderContext
+
+        return RenderContext(api_url=api_url, driver_name=driver_name(self.driver_cls), provider=self.driver.provider,
+                             driver_cls=self.driver_cls, driver=self.driver,
+                             state_machine=self.app.state_machine_for(self.driver_cls))
+
     def render(self, fmt: str, outcome: Outcome) -> bytes:
         """``outcome`` as the server would send it in ``fmt`` (``xml`` or ``json``)."""
-        from ..schemas.context import RenderContext
         from ..web.renderers import RenderEnv
 
-        context = RenderContext(api_url=API_URL, driver_cls=self.driver_cls, driver=self.driver,
-                                state_machine=self.app.state_machine_for(self.driver_cls))
-        env = RenderEnv(context=context, resources=self.app.resources, driver_name=driver_name(self.driver_cls),
-                        provider=self.driver.provider)
+        env = RenderEnv(context=self.context(), resources=self.app.services.resources)
         return self.app.renderers[fmt].render(outcome, env)
 
 

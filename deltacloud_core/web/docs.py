@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import xmltodict
 from starlette.exceptions import HTTPException
@@ -29,8 +29,8 @@ from starlette.responses import Response
 
 from ..collections.base import Collection, Operation
 from ..drivers.base import Driver
-from ..drivers.registry import UnknownDriver
-from .endpoints import RuntimeFailure
+from ..errors import RuntimeFailure
+from .context import RequestContext, request_context
 from .negotiation import choose
 from .openapi import (
     ParamDoc,
@@ -40,11 +40,8 @@ from .openapi import (
     describe_operation,
 )
 from .renderers.json import dumps
-from .request_info import RequestInfo, request_info
+from .services import Services
 from .settings import API_VERSION
-
-if TYPE_CHECKING:
-    from .app import DeltacloudApp
 
 __all__ = ["DocsPages"]
 
@@ -60,8 +57,8 @@ def display_name(name: str) -> str:
 class DocsPages:
     """The documentation endpoints of one app."""
 
-    def __init__(self, app: DeltacloudApp) -> None:
-        self.app = app
+    def __init__(self, services: Services) -> None:
+        self.services = services
         self._openapi: OrderedDict[tuple[str, str | None, str], bytes] = OrderedDict()
 
     def routes(self) -> list[tuple[str, Endpoint, list[str]]]:
@@ -75,56 +72,56 @@ class DocsPages:
         ]
 
     # -- helpers ------------------------------------------------------------------------------
-    def _driver(self, info: RequestInfo) -> tuple[type[Driver] | None, str | None]:
+    def _driver(self, info: RequestContext) -> tuple[type[Driver] | None, str | None]:
         try:
-            return self.app.drivers.load(info.driver_name), None
-        except UnknownDriver as exc:
+            return self.services.load_driver(info), None
+        except RuntimeFailure as exc:
             return None, exc.message
 
     @staticmethod
-    def _format(request: Request, info: RequestInfo) -> str | None:
+    def _format(request: Request, info: RequestContext) -> str | None:
         """HTML unless XML or JSON was asked for explicitly; None means 406."""
         explicit = any(k == "format" for k, _ in info.query) or request.headers.get("accept", "").strip()
         if not explicit:
             return "html"
         return choose(info.ranked, DOCS_FORMATS)
 
-    def _docs_url(self, info: RequestInfo, *parts: str) -> str:
+    def _docs_url(self, info: RequestContext, *parts: str) -> str:
         return "/".join([info.api_url, "docs", *parts])
 
     def _supported(self, collection: Collection, driver_cls: type[Driver] | None) -> bool | None:
         if driver_cls is None:
             return None
         if collection.parent is not None:
-            parent = self.app.collections.get(collection.parent)
+            parent = self.services.collections.get(collection.parent)
             return bool(parent and parent.supported_by(driver_cls))
         return collection.supported_by(driver_cls)
 
-    def _respond(self, request: Request, info: RequestInfo, fmt: str | None, *, template: str,
+    def _respond(self, request: Request, info: RequestContext, fmt: str | None, *, template: str,
                  data: dict[str, Any], root: str, values: dict[str, Any]) -> Response:
         if fmt is None:
-            return self.app.responses.plain(406, "", driver=info.driver_name, provider=info.provider)
+            return self.services.responses.plain(406, "", driver=info.driver_name, provider=info.provider)
         if fmt == "json":
             body, content_type = dumps({root: data}), "application/json"
         elif fmt == "xml":
             body = xmltodict.unparse({root: _xml_tree(data)}, pretty=True, indent="  ").encode("utf-8")
             content_type = "application/xml"
         else:
-            env = self.app.render_env(info, path=request.url.path)
-            html = self.app.renderers["html"]
+            env = self.services.render_env(info, request.url.path)
+            html = self.services.renderers["html"]
             page_url = info.api_url.rsplit("/api", 1)[0] + request.url.path
             body = html.render_page(template, env, page_url=page_url, docs=data, **values)  # type: ignore[attr-defined]
             content_type = "text/html;charset=utf-8"
-        return self.app.responses.finish(status=200, body=body, content_type=content_type, driver=info.driver_name,
+        return self.services.responses.finish(status=200, body=body, content_type=content_type, driver=info.driver_name,
                                          provider=info.provider, method=request.method)
 
     # -- /api/docs ----------------------------------------------------------------------------
     async def index(self, request: Request) -> Response:
-        info = request_info(request)
+        info = request_context(request)
         fmt = self._format(request, info)
         driver_cls, problem = self._driver(info)
         items = []
-        for c in sorted(self.app.collections, key=lambda c: display_name(c.name)):
+        for c in sorted(self.services.collections, key=lambda c: display_name(c.name)):
             items.append({"name": c.name, "title": display_name(c.name), "href": self._docs_url(info, c.name),
                           "url": f"{info.api_url}/{c.name}" if c.parent is None else None,
                           "parent": c.parent, "description": c.description,
@@ -135,18 +132,18 @@ class DocsPages:
                              values={"driver_problem": problem})
 
     async def collection(self, request: Request) -> Response:
-        info = request_info(request)
-        collection = self.app.collections.get(request.path_params["collection"])
+        info = request_context(request)
+        collection = self.services.collections.get(request.path_params["collection"])
         if collection is None:
             raise HTTPException(404)
         return self._collection_page(request, info, collection)
 
-    def _collection_page(self, request: Request, info: RequestInfo, collection: Collection) -> Response:
+    def _collection_page(self, request: Request, info: RequestContext, collection: Collection) -> Response:
         fmt = self._format(request, info)
         driver_cls, problem = self._driver(info)
         supported = self._supported(collection, driver_cls)
         features = []
-        for f in self.app.features.for_collection(collection.name):
+        for f in self.services.features.for_collection(collection.name):
             constraints = dict(driver_cls.FEATURE_CONSTRAINTS.get((collection.name, f.name), {})) if driver_cls else {}
             features.append({"name": f.name, "operation": f.operation, "description": f.description,
                              "params": [p.name for p in f.params],
@@ -162,7 +159,7 @@ class DocsPages:
                 "supported": None if driver_cls is None else bool(supported and op.supported_by(driver_cls))})
         forms = [{"name": f.name, "path": base + f.path, "description": f.description,
                   "href": self._docs_url(info, collection.name, f.name)} for f in collection.forms]
-        subs = [c.name for c in self.app.collections if c.parent == collection.name]
+        subs = [c.name for c in self.services.collections if c.parent == collection.name]
         data = {"name": collection.name, "title": display_name(collection.name),
                 "description": collection.description, "parent": collection.parent,
                 "url": f"{info.api_url}/{collection.name}" if collection.parent is None else None,
@@ -173,31 +170,31 @@ class DocsPages:
                              values={"driver_problem": problem, "docs_home": self._docs_url(info)})
 
     async def operation(self, request: Request) -> Response:
-        info = request_info(request)
-        collection = self.app.collections.get(request.path_params["collection"])
+        info = request_context(request)
+        collection = self.services.collections.get(request.path_params["collection"])
         if collection is None:
             raise HTTPException(404)
         name = request.path_params["operation"]
         op = collection.operation(name) or next((f for f in collection.forms if f.name == name), None)
         if op is None:
             # The original documents a sub-collection below a member: /api/docs/buckets/:id (blobs).
-            sub = next((c for c in self.app.collections if c.parent == collection.name), None)
+            sub = next((c for c in self.services.collections if c.parent == collection.name), None)
             if sub is None:
                 raise HTTPException(404)
             return self._collection_page(request, info, sub)
         return self._operation_page(request, info, collection, op)
 
-    def _operation_page(self, request: Request, info: RequestInfo, collection: Collection,
+    def _operation_page(self, request: Request, info: RequestContext, collection: Collection,
                         op: Operation) -> Response:
         fmt = self._format(request, info)
         driver_cls, problem = self._driver(info)
-        params = describe_operation(self.app, collection, op, driver_cls)
+        params = describe_operation(self.services.features, collection, op, driver_cls)
         is_form = op in collection.forms
         supported = None if driver_cls is None else bool(
             self._supported(collection, driver_cls) and (is_form or op.supported_by(driver_cls)))
         declared = {p.feature for p in params if p.feature}
         other_features = [{"name": f.name, "params": [p.name for p in f.params], "description": f.description}
-                          for f in self.app.features.for_collection(collection.name)
+                          for f in self.services.features.for_collection(collection.name)
                           if f.operation == op.name and f.name not in declared]
         path = collection_path(collection) + op.path
         data = {"collection": collection.name, "name": op.name, "method": op.http_method, "path": path,
@@ -211,12 +208,12 @@ class DocsPages:
                                      "curl": _curl(op, path, params, info)})
 
     # -- OpenAPI ------------------------------------------------------------------------------
-    def _openapi_document(self, info: RequestInfo, driver_cls: type[Driver]) -> bytes:
+    def _openapi_document(self, info: RequestContext, driver_cls: type[Driver]) -> bytes:
         server = info.api_url.rsplit("/api", 1)[0]
         key = (info.driver_name, info.provider, server)
         body = self._openapi.get(key)
         if body is None:
-            doc = build_openapi(self.app, driver_cls, server_url=server, driver_name=info.driver_name,
+            doc = build_openapi(self.services, driver_cls, server_url=server, driver_name=info.driver_name,
                                 provider=info.provider)
             body = dumps(doc)
             self._openapi[key] = body
@@ -225,31 +222,31 @@ class DocsPages:
         return body
 
     async def openapi_json(self, request: Request) -> Response:
-        info = request_info(request)
+        info = request_context(request)
         driver_cls, _problem = self._driver(info)
         if driver_cls is None:
-            env = self.app.render_env(info, path=request.url.path)
-            return self.app.responses.error(RuntimeFailure(_problem or "unknown driver"), "json", env,
+            env = self.services.render_env(info, request.url.path)
+            return self.services.responses.error(RuntimeFailure(_problem or "unknown driver"), "json", env,
                                             method=request.method)
         body = self._openapi_document(info, driver_cls)
-        return self.app.responses.finish(status=200, body=body, content_type="application/json",
+        return self.services.responses.finish(status=200, body=body, content_type="application/json",
                                          driver=info.driver_name, provider=info.provider, method=request.method)
 
     async def openapi_page(self, request: Request) -> Response:
         import orjson
 
-        info = request_info(request)
+        info = request_context(request)
         driver_cls, problem = self._driver(info)
-        env = self.app.render_env(info, path=request.url.path)
+        env = self.services.render_env(info, request.url.path)
         if driver_cls is None:
-            return self.app.responses.error(RuntimeFailure(problem or "unknown driver"), "html", env,
+            return self.services.responses.error(RuntimeFailure(problem or "unknown driver"), "html", env,
                                             method=request.method)
         doc = orjson.loads(self._openapi_document(info, driver_cls))
-        html = self.app.renderers["html"]
+        html = self.services.renderers["html"]
         body = html.render_page("openapi.html", env, page_url=f"{info.api_url}/openapi", spec=doc,  # type: ignore[attr-defined]
                                 operations=_operations_by_tag(doc), json_url=f"{info.api_url}/openapi.json",
                                 docs_home=self._docs_url(info), component_name=component_name)
-        return self.app.responses.finish(status=200, body=body, content_type="text/html;charset=utf-8",
+        return self.services.responses.finish(status=200, body=body, content_type="text/html;charset=utf-8",
                                          driver=info.driver_name, provider=info.provider, method=request.method)
 
 
@@ -259,7 +256,7 @@ def _param_data(p: ParamDoc) -> dict[str, Any]:
             "profiles": [{"id": pid, "allowed": text} for pid, text in p.profiles]}
 
 
-def _curl(op: Operation, path: str, params: list[ParamDoc], info: RequestInfo) -> str:
+def _curl(op: Operation, path: str, params: list[ParamDoc], info: RequestContext) -> str:
     """A copy-and-paste example call (required parameters only)."""
     url = info.api_url.rsplit("/api", 1)[0] + path
     parts = ["curl", "-u USER:PASSWORD", "-H 'Accept: application/json'"]

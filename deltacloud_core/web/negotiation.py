@@ -15,7 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-__all__ = ["FORMAT_MEDIA_TYPES", "choose", "parse_accept", "rank_formats"]
+__all__ = ["DOCUMENT_FORMATS", "FORMAT_MEDIA_TYPES", "choose", "parse_accept", "rank_formats"]
+
+#: The formats of documents and error documents (the others render one resource only: png, gv).
+DOCUMENT_FORMATS: frozenset[str] = frozenset({"xml", "json", "html"})
 
 #: Format -> the Accept media types that select it, in table order.
 FORMAT_MEDIA_TYPES: Mapping[str, tuple[str, ...]] = {

@@ -32,7 +32,8 @@ from ..hardware import HardwareProfile, HardwareProperty, format_value
 from .settings import API_VERSION
 
 if TYPE_CHECKING:
-    from .app import DeltacloudApp
+    from ..features import FeatureRegistry
+    from .services import Services
 
 __all__ = ["ParamDoc", "build_openapi", "collection_path", "describe_operation", "resource_schema"]
 
@@ -114,7 +115,7 @@ def _prop_text(prop: HardwareProperty) -> str:
     return f"{format_value(prop.value)}{unit} (fixed)"
 
 
-def describe_operation(app: DeltacloudApp, collection: Collection, op: Operation,
+def describe_operation(features: FeatureRegistry, collection: Collection, op: Operation,
                        driver_cls: type[Driver] | None) -> list[ParamDoc]:
     """The parameters of ``op`` for ``driver_cls``: path, the operation's own, then those added by
     the driver's features (all catalogue features when ``driver_cls`` is None), with the driver's
@@ -138,7 +139,7 @@ def describe_operation(app: DeltacloudApp, collection: Collection, op: Operation
             schema["enum"] = list(p.values)
         docs[p.name] = ParamDoc(p.name, p.type if p.type in ("string", "array", "hash") else "string", p.required,
                                 p.description, location, values=p.values, schema=schema)
-    for feature in app.features.for_collection(collection.name):
+    for feature in features.for_collection(collection.name):
         if feature.operation != op.name:
             continue
         if driver_cls is not None and not driver_cls.has_feature(collection.name, feature.name):
@@ -224,6 +225,16 @@ KNOWN_FIELDS: dict[tuple[str, str], dict[str, Any]] = {
     ("image", "hardware_profiles"): {"type": "array", "items": _LINK},
     ("hardware_profile", "properties"): {"type": "object", "additionalProperties": {"type": "string"},
                                          "description": "Default value of each property"},
+    ("hardware_profile", "property_details"): {
+        "type": "array", "description": "Each property's kind, unit, default and bounds (an extension; "
+                                        "the original's JSON had only the defaults)",
+        "items": {"type": "object", "required": ["name", "kind", "unit", "value"], "properties": {
+            "name": {"type": "string"}, "kind": {"enum": ["fixed", "range", "enum"]},
+            "unit": {"type": ["string", "null"]}, "value": {"type": "string"},
+            "param": {"type": "string", "description": "The instance-create parameter that overrides it"},
+            "range": {"type": "object", "required": ["first", "last"],
+                      "properties": {"first": {"type": "string"}, "last": {"type": "string"}}},
+            "enum": {"type": "array", "items": {"type": "string"}}}}},
     ("realm", "limit"): {"type": ["string", "integer"]},
     ("storage_volume", "actions"): {"type": "array", "items": _ACTION},
     ("storage_volume", "realm"): {**_LINK, "properties": {**_LINK["properties"], "id": {"type": ["string", "null"]}}},
@@ -339,7 +350,7 @@ class _Answer:
     location: bool = False
 
 
-def _answer(app: DeltacloudApp, collection: Collection, op: Operation) -> _Answer:
+def _answer(collection: Collection, op: Operation) -> _Answer:
     """What a successful call answers (the handlers' outcomes, per operation)."""
     res = collection.resources[0] if collection.resources else None
     name = res.name if res else collection.singular
@@ -427,9 +438,9 @@ def _format_param(formats: Iterable[str]) -> dict[str, Any]:
             "schema": {"type": "string", "enum": sorted(formats)}}
 
 
-def _operation_object(app: DeltacloudApp, collection: Collection, op: Operation,
+def _operation_object(services: Services, collection: Collection, op: Operation,
                       driver_cls: type[Driver]) -> dict[str, Any]:
-    docs = describe_operation(app, collection, op, driver_cls)
+    docs = describe_operation(services.features, collection, op, driver_cls)
     parameters: list[dict[str, Any]] = []
     for d in docs:
         if d.location in ("path", "query"):
@@ -479,7 +490,7 @@ def _operation_object(app: DeltacloudApp, collection: Collection, op: Operation,
                                                                     "multipart/form-data"]
         if props:  # actions (stop, reboot ...) take no body
             obj["requestBody"] = {"required": bool(required), "content": {m: {"schema": form} for m in media}}
-    answer = _answer(app, collection, op)
+    answer = _answer(collection, op)
     response: dict[str, Any] = {"description": answer.description}
     content = _document_content(answer, op.formats)
     if content:
@@ -553,7 +564,7 @@ def supported_operations(collection: Collection, driver_cls: type[Driver], regis
     return [op for op in collection.operations if op.supported_by(driver_cls)]
 
 
-def build_openapi(app: DeltacloudApp, driver_cls: type[Driver], *, server_url: str, driver_name: str,
+def build_openapi(services: Services, driver_cls: type[Driver], *, server_url: str, driver_name: str,
                   provider: str | None = None) -> dict[str, Any]:
     """The OpenAPI 3.1 document of the API as ``driver_cls`` offers it, served at ``server_url``."""
     paths: dict[str, Any] = {}
@@ -570,7 +581,7 @@ def build_openapi(app: DeltacloudApp, driver_cls: type[Driver], *, server_url: s
             "application/json": {"schema": _wrapped("api", "api")},
             "application/xml": {"schema": {"type": "string"}}, **html}},
             "401": {"$ref": "#/components/responses/E401"}}})
-    used_resources["api"] = app.resources["api"]
+    used_resources["api"] = services.resources["api"]
     _add(paths, "/api", "post", {
         "operationId": "api_switch", "tags": ["api"], "security": [],
         "summary": "Switch driver or provider (the HTML switcher): 301 to the matrix URL",
@@ -599,7 +610,7 @@ def build_openapi(app: DeltacloudApp, driver_cls: type[Driver], *, server_url: s
                                                  {"text/plain": {"schema": {"type": "string"}}}))
     tags.append({"name": "server", "description": "Routes outside the API"})
 
-    registry = app.collections
+    registry = services.collections
     ordered = sorted(registry, key=lambda c: c.parent is not None)
     for collection in ordered:
         ops = supported_operations(collection, driver_cls, registry)
@@ -608,7 +619,7 @@ def build_openapi(app: DeltacloudApp, driver_cls: type[Driver], *, server_url: s
         base = collection_path(collection)
         tag = collection.parent or collection.name
         if not collection.parent:
-            features = [f.name for f in app.features.for_collection(collection.name)
+            features = [f.name for f in services.features.for_collection(collection.name)
                         if driver_cls.has_feature(collection.name, f.name)]
             tag_obj: dict[str, Any] = {"name": tag, "description": collection.description}
             if features:
@@ -620,7 +631,7 @@ def build_openapi(app: DeltacloudApp, driver_cls: type[Driver], *, server_url: s
             _add(paths, base + form.path, "get", _form_object(collection, form))
         get_paths = {op.path for op in collection.operations if op.http_method == "GET"}
         for op in sorted(ops, key=lambda o: o.http_method != "HEAD"):
-            _add(paths, base + op.path, op.http_method.lower(), _operation_object(app, collection, op, driver_cls))
+            _add(paths, base + op.path, op.http_method.lower(), _operation_object(services, collection, op, driver_cls))
             if op.http_method != "GET" and op.path not in get_paths and op.path != "":
                 _add(paths, base + op.path, "head", _head_object(f"{collection.name}_{op.name}_head", tag,
                                                                  base + op.path))

@@ -33,13 +33,22 @@ def _instances() -> list[Instance]:
 
 # -- the cache itself ------------------------------------------------------------------------
 
-def test_a_hit_needs_the_very_same_object_in_the_same_scope() -> None:
+def test_a_hit_needs_an_equal_model_in_the_same_scope() -> None:
     cache = FragmentCache(1 << 20)
     item, twin = _instances()[0], dataclasses.replace(_instances()[0])
     cache.put("s", item, b"one")
     assert cache.get("s", item) == b"one"
-    assert cache.get("s", twin) is None  # equal, but another object
+    assert twin is not item and cache.get("s", twin) == b"one"  # another object, equal: a hit
+    assert cache.get("s", dataclasses.replace(item, state="STOPPED")) is None  # same id, changed
+    assert cache.get("s", dataclasses.replace(item, id="i9")) is None  # another id
     assert cache.get("other scope", item) is None
+
+
+def test_models_without_an_id_are_not_kept() -> None:
+    cache = FragmentCache(1 << 20)
+    nameless = dataclasses.replace(_instances()[0], id=None)  # type: ignore[arg-type]
+    cache.put("s", nameless, b"one")
+    assert len(cache) == 0 and cache.get("s", nameless) is None
 
 
 def test_only_frozen_dataclasses_are_kept() -> None:
@@ -86,10 +95,9 @@ _MOCK = DriverRegistry().load("mock")
 
 def _env(app, fragments: FragmentCache | None, api_url: str = "http://h/api", provider: str | None = None) -> RenderEnv:
     driver_cls = _MOCK
-    context = RenderContext(api_url=api_url, driver_cls=driver_cls, driver=driver_cls(provider=provider),
-                            state_machine=app.state_machine_for(driver_cls))
-    return RenderEnv(context=context, resources=app.resources, driver_name="mock", provider=provider,
-                     fragments=fragments)
+    context = RenderContext(api_url=api_url, driver_name="mock", provider=provider, driver_cls=driver_cls,
+                            driver=driver_cls(provider=provider), state_machine=app.state_machine_for(driver_cls))
+    return RenderEnv(context=context, resources=app.services.resources, fragments=fragments)
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
@@ -132,8 +140,8 @@ def test_a_changed_model_is_a_new_object_and_rendered_afresh(app) -> None:
 
 
 def test_the_setting_turns_the_cache_off(app) -> None:
-    assert create_app(Settings(default_driver="mock", render_cache_bytes=0)).fragments.enabled is False
-    assert app.fragments.enabled is True
+    assert create_app(Settings(default_driver="mock", render_cache_bytes=0)).services.fragments.enabled is False
+    assert app.services.fragments.enabled is True
 
 
 # -- whole documents and their ETags ---------------------------------------------------------

@@ -169,7 +169,7 @@ def test_fast_dumpers_match_marshmallow_for_every_resource() -> None:
     objects = {"instance": _instances()}
     checked = 0
     with ContextVar(ctx):
-        for resource in app.resources.values():
+        for resource in app.services.resources.values():
             for schema in resource.schemas.values():
                 for obj in objects.get(resource.name, []):
                     assert dumper(schema)(obj) == schema.dump(obj)

@@ -35,12 +35,12 @@ class _LazyPage:
 
 @dataclass
 class RenderEnv:
-    """Everything a renderer may need about the request being answered."""
+    """Everything a renderer may need about the request being answered: its context (API URL,
+    driver, provider), how resources are dumped, and what this answer is about."""
 
+    #: What the schemas read while dumping (API URL, driver, provider, driver class, state machine).
     context: RenderContext
     resources: Mapping[str, Resource]
-    driver_name: str
-    provider: str | None
     #: Request path without matrix params or query (the error document's ``url``).
     path: str = "/api"
     #: Request parameters as the original listed them in error documents.
@@ -55,9 +55,18 @@ class RenderEnv:
     #: Rendered list items of unchanged models (None: render every item).
     fragments: FragmentCache | None = None
 
+    @property
+    def driver_name(self) -> str:
+        return self.context.driver_name
+
+    @property
+    def provider(self) -> str | None:
+        return self.context.provider
+
     def fragment_scope(self, fmt: str, resource: str) -> tuple[Any, ...]:
         """What a list item's rendering depends on besides the item itself."""
-        return (fmt, resource, self.context.api_url, self.context.driver_cls, self.provider)
+        context = self.context
+        return (fmt, resource, context.api_url, context.driver_cls, context.provider)
 
 
 class Renderer(Protocol):

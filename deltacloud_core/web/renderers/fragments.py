@@ -1,20 +1,18 @@
-"""Rendered list items kept while the driver hands back the very same model objects.
+"""Rendered list items kept while the driver describes them the same way.
 
 A list answer is mostly the rendering of its items (``GET /api/instances`` with 4 instances:
-60% of the request in JSON, 70% in XML). Models are frozen dataclasses, and a driver that
-keeps its models while the cloud's data is unchanged returns the same objects request after
-request: the mock reuses each ``Instance`` until its stored row changes, ec2 hands back the
-``Instance`` it built before for the same AWS values. Their rendering cannot have changed
-either, as long as everything else it depends on is the same: the format, the resource, the
-API URL the links start with, the driver class (actions, features) and the provider.
-:class:`FragmentCache` keeps those bytes, for the collections a driver names in
-``Driver.REUSES_MODELS``.
+60% of the request in JSON, 70% in XML). Models are frozen dataclasses that compare by value, so
+an item the driver describes as before (a new object or the same one) is *equal* to the one the
+cache rendered last time, and its rendering cannot have changed either, as long as everything
+else it depends on is the same: the format, the resource, the API URL the links start with, the
+driver class (actions, features) and the provider. :class:`FragmentCache` keeps those bytes by
+``(scope, type, id)`` and hands them out only for an equal model: the driver contract asks nothing
+of drivers for it.
 
-Only instances of frozen dataclasses are kept, by identity: the entry holds the object itself,
-so its ``id()`` cannot be reused while the entry lives, and a hit is checked with ``is``. A
-new object never hits; a mutable object (a dict) is never kept. The cache is bounded by the
-bytes it holds and forgets the oldest entries first; ``DELTACLOUD_RENDER_CACHE_MB=0`` turns it
-off.
+Only frozen dataclasses with an ``id`` are kept: the entry holds the model itself and a hit is
+checked with ``==`` (``is`` first, which is cheaper). A mutable object (a dict) is never kept. The
+cache is bounded by the bytes it holds and forgets the oldest entries first;
+``DELTACLOUD_RENDER_CACHE_MB=0`` turns it off.
 """
 
 from __future__ import annotations
@@ -42,12 +40,12 @@ def _frozen_dataclass(kind: type) -> bool:
 
 
 class FragmentCache:
-    """Rendered bytes of list items by ``(scope, item identity)``, bounded by size."""
+    """Rendered bytes of list items by ``(scope, type, id)``, for equal models; bounded by size."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self.size = 0
-        self._entries: OrderedDict[tuple[Hashable, int], tuple[Any, bytes]] = OrderedDict()
+        self._entries: OrderedDict[tuple[Hashable, type, Any], tuple[Any, bytes]] = OrderedDict()
         self._kinds: dict[type, bool] = {}
         #: scope -> [fragments, document, etag or None]: the last list document (up to 64 KiB)
         #: of each scope, kept within a quarter of ``max_bytes`` (oldest first out).
@@ -62,23 +60,39 @@ class FragmentCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, scope: Hashable, item: object) -> bytes | None:
-        """The bytes stored for this very object in ``scope``, or None."""
-        entry = self._entries.get((scope, id(item)))
-        if entry is not None and entry[0] is item:
-            return entry[1]
-        return None
-
-    def put(self, scope: Hashable, item: object, fragment: bytes) -> None:
-        """Keep ``fragment`` for ``item`` if it is an immutable model and fits."""
+    def _key(self, scope: Hashable, item: object) -> tuple[Hashable, type, Any] | None:
+        """Where ``item`` is kept in ``scope``: None for anything but a frozen model with an id."""
         kind = type(item)
         cacheable = self._kinds.get(kind)
         if cacheable is None:
             cacheable = self._kinds[kind] = _frozen_dataclass(kind)
+        if not cacheable:
+            return None
+        ident = getattr(item, "id", None)
+        if ident is None:
+            return None
+        if type(ident) is not str and not isinstance(ident, (int, tuple, frozenset)):
+            return None  # only ids that can be dict keys (a list id would not be)
+        return (scope, kind, ident)
+
+    def get(self, scope: Hashable, item: object) -> bytes | None:
+        """The bytes stored in ``scope`` for a model equal to ``item``, or None."""
+        key = self._key(scope, item)
+        if key is None:
+            return None
+        entry = self._entries.get(key)
+        return entry[1] if entry is not None and (entry[0] is item or entry[0] == item) else None
+
+    def put(self, scope: Hashable, item: object, fragment: bytes) -> None:
+        """Keep ``fragment`` for ``item`` if it is an immutable model with an id and fits."""
+        key = self._key(scope, item)
+        if key is not None:
+            self._store(key, item, fragment)
+
+    def _store(self, key: tuple[Hashable, type, Any], item: object, fragment: bytes) -> None:
         cost = len(fragment) + _ENTRY_OVERHEAD
-        if not cacheable or cost > self.max_bytes:
+        if cost > self.max_bytes:
             return
-        key = (scope, id(item))
         old = self._entries.pop(key, None)
         if old is not None:
             self.size -= len(old[1]) + _ENTRY_OVERHEAD
@@ -93,11 +107,16 @@ class FragmentCache:
         """``join`` of every item's bytes: kept ones reused, the others made by ``render_item``
         and kept; the very same document as last time when nothing changed (:meth:`document`)."""
         parts: list[bytes] = []
+        entries = self._entries
         for item in items:
-            part = self.get(scope, item)
-            if part is None:
+            key = self._key(scope, item)
+            entry = entries.get(key) if key is not None else None
+            if entry is not None and (entry[0] is item or entry[0] == item):
+                part = entry[1]
+            else:
                 part = render_item(item)
-                self.put(scope, item, part)
+                if key is not None:
+                    self._store(key, item, part)
             parts.append(part)
         return self.document(scope, parts, join)
 

@@ -9,13 +9,15 @@ the server process owner; it starts from the fixtures shipped with this package.
 from __future__ import annotations
 
 import base64
+import json
 import secrets
 import string
 import time
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any, ClassVar
 
-from deltacloud_core.drivers.base import Driver
+from deltacloud_core.drivers.base import Driver, nonblocking
 from deltacloud_core.errors import (
     AuthenticationFailure,
     BackendError,
@@ -31,8 +33,8 @@ from deltacloud_core.hardware import HardwareProfile, HardwareProperty
 from deltacloud_core.models import Image, Instance, InstanceAddress, InstanceProfile, Key, Realm, RunResult
 from deltacloud_core.state_machine import StateMachine
 
-from .network import NETWORK_READS, MockNetworkMixin
-from .storage import STORAGE_READS, MockStorageMixin
+from .network import MockNetworkMixin
+from .storage import MockStorageMixin
 from .store import MockStore, Record, get_store
 
 __all__ = ["MOCK_PASSWORD", "MOCK_USER", "MockDriver", "random_fingerprint", "random_pem"]
@@ -122,6 +124,13 @@ def _instance(rec: Record) -> Instance:
     )
 
 
+@lru_cache(maxsize=8192)
+def _instance_from_text(text: str) -> Instance:
+    """The instance a stored JSON text describes (a pure function of the text, so memoized:
+    unchanged rows are not decoded again)."""
+    return _instance(json.loads(text))
+
+
 def _key(rec: Record) -> Key:
     return Key(
         id=rec["id"],
@@ -137,16 +146,6 @@ class MockDriver(MockNetworkMixin, MockStorageMixin, Driver):
     """A fake cloud for tests and demos; data persists in a local SQLite store."""
 
     DISPLAY_NAME: ClassVar[str | None] = "Mock"
-    BLOCKING: ClassVar[bool] = True
-    #: Reads of the local SQLite store (WAL: readers never wait for writers) take tens of
-    #: microseconds, less than the hop to a worker thread: they run on the event loop.
-    #: Writes may wait for another worker's transaction, so they keep the thread pool.
-    #: list_instances keeps each Instance while its stored row is unchanged (MockStore.list_cached).
-    REUSES_MODELS: ClassVar[frozenset[str]] = frozenset({"instances"})
-    NONBLOCKING_METHODS: ClassVar[frozenset[str]] = frozenset({
-        "list_realms", "get_realm", "list_hardware_profiles", "get_hardware_profile", "list_images",
-        "get_image", "list_instances", "get_instance", "list_keys", "get_key",
-    }) | STORAGE_READS | NETWORK_READS
 
     INSTANCE_STATES: ClassVar[StateMachine | None] = (
         StateMachine.builder()
@@ -216,12 +215,14 @@ class MockDriver(MockNetworkMixin, MockStorageMixin, Driver):
             cls, message = _REALM_ERRORS[id]
             raise cls(message)
 
+    @nonblocking
     def list_realms(self, **filters: str) -> list[Realm]:
         self._user()
         wanted = filters.get("id")
         self._inject_realm_error(wanted)
         return [r for r in _REALMS if not wanted or r.id == wanted]
 
+    @nonblocking
     def get_realm(self, id: str) -> Realm | None:
         self._user()
         self._inject_realm_error(id)
@@ -241,6 +242,11 @@ class MockDriver(MockNetworkMixin, MockStorageMixin, Driver):
             root_type="transient",
         )
 
+    @nonblocking
+    def get_hardware_profile(self, id: str) -> HardwareProfile | None:
+        return super().get_hardware_profile(id)
+
+    @nonblocking
     def list_images(self, **filters: str) -> list[Image]:
         user = self._user()
         records = self.store.list("images")
@@ -256,6 +262,7 @@ class MockDriver(MockNetworkMixin, MockStorageMixin, Driver):
         records.sort(key=lambda r: (str(r.get("owner_id") or ""), str(r.get("description") or "")))
         return [self._image(r) for r in records]
 
+    @nonblocking
     def get_image(self, id: str) -> Image | None:
         self._user()
         rec = self.store.get("images", id)
@@ -285,20 +292,16 @@ class MockDriver(MockNetworkMixin, MockStorageMixin, Driver):
         self.store.delete("images", id)
 
     # -- instances -------------------------------------------------------------------------
+    @nonblocking
     def list_instances(self, **filters: str) -> list[Instance]:
         user = self._user()
-        # Cells [record, Instance or None] shared while a row is unchanged (MockStore.list_cached).
-        cells = [c for c in self.store.list_cached("instances") if c[0].get("owner_id") == user]
+        instances = [i for i in map(_instance_from_text, self.store.texts("instances")) if i.owner_id == user]
         for field in ("id", "state", "realm_id"):
             if filters.get(field):
-                cells = [c for c in cells if c[0].get(field) == filters[field]]
-        out = []
-        for cell in cells:
-            if cell[1] is None:
-                cell[1] = _instance(cell[0])
-            out.append(cell[1])
-        return out
+                instances = [i for i in instances if getattr(i, field) == filters[field]]
+        return instances
 
+    @nonblocking
     def get_instance(self, id: str) -> Instance | None:
         self._user()
         rec = self.store.get("instances", id)
@@ -381,6 +384,7 @@ class MockDriver(MockNetworkMixin, MockStorageMixin, Driver):
         )
 
     # -- keys ------------------------------------------------------------------------------
+    @nonblocking
     def list_keys(self, **filters: str) -> list[Key]:
         self._user()
         records = self.store.list("keys")
@@ -388,6 +392,7 @@ class MockDriver(MockNetworkMixin, MockStorageMixin, Driver):
             records = [r for r in records if r["id"] == filters["id"]]
         return [_key(r) for r in records]
 
+    @nonblocking
     def get_key(self, id: str) -> Key | None:
         self._user()
         rec = self.store.get("keys", id)

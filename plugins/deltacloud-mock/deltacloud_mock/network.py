@@ -14,6 +14,7 @@ import random
 import time
 from typing import TYPE_CHECKING, Any
 
+from deltacloud_core import nonblocking
 from deltacloud_core.errors import ForbiddenError, ObjectNotFound, ValidationError
 from deltacloud_core.models import (
     Address,
@@ -28,14 +29,8 @@ from deltacloud_core.models import (
 if TYPE_CHECKING:
     from .store import MockStore, Record, Transaction
 
-__all__ = ["METRIC_NAMES", "NETWORK_READS", "SAMPLES_PER_PROPERTY", "MockNetworkMixin", "metric_unit",
+__all__ = ["METRIC_NAMES", "SAMPLES_PER_PROPERTY", "MockNetworkMixin", "metric_unit",
            "sample_values"]
-
-#: Store reads that may run on the event loop (``MockDriver.NONBLOCKING_METHODS``).
-NETWORK_READS: frozenset[str] = frozenset({
-    "list_addresses", "get_address", "list_metrics", "get_metric", "list_networks", "get_network",
-    "list_subnets", "get_subnet", "list_network_interfaces", "get_network_interface",
-})
 
 #: The properties every mock metric has, sorted by name.
 METRIC_NAMES: tuple[str, ...] = (
@@ -139,10 +134,12 @@ class MockNetworkMixin:
         def _user(self) -> str: ...
 
     # -- addresses -------------------------------------------------------------------------
+    @nonblocking
     def list_addresses(self, **filters: str) -> list[Address]:
         self._user()
         return [_address(r) for r in _filter_id(self.store.list("addresses"), filters)]
 
+    @nonblocking
     def get_address(self, id: str) -> Address | None:
         self._user()
         rec = self.store.get("addresses", id)
@@ -217,11 +214,13 @@ class MockNetworkMixin:
         records = [r for r in self.store.list("instances") if r.get("owner_id") == user]
         return _filter_id(records, filters)
 
+    @nonblocking
     def list_metrics(self, **filters: str) -> list[Metric]:
         """One metric per instance of the user (id = instance id, entity = its name), no values."""
         return [Metric(id=r["id"], entity=r.get("name"), properties=tuple(MetricProperty(n) for n in METRIC_NAMES))
                 for r in self._instance_records(**filters)]
 
+    @nonblocking
     def get_metric(self, id: str) -> Metric | None:
         """The requested instance's metric with six random samples per property (None if unknown)."""
         records = self._instance_records(id=id)
@@ -232,10 +231,12 @@ class MockNetworkMixin:
                       properties=tuple(MetricProperty(n, sample_values(n, now)) for n in METRIC_NAMES))
 
     # -- networks --------------------------------------------------------------------------
+    @nonblocking
     def list_networks(self, **filters: str) -> list[Network]:
         self._user()
         return [_network(r) for r in _filter_id(self.store.list("networks"), filters)]
 
+    @nonblocking
     def get_network(self, id: str) -> Network | None:
         self._user()
         rec = self.store.get("networks", id)
@@ -264,10 +265,12 @@ class MockNetworkMixin:
             tx.delete("networks", id)
 
     # -- subnets ---------------------------------------------------------------------------
+    @nonblocking
     def list_subnets(self, **filters: str) -> list[Subnet]:
         self._user()
         return [_subnet(r) for r in _filter_id(self.store.list("subnets"), filters)]
 
+    @nonblocking
     def get_subnet(self, id: str) -> Subnet | None:
         self._user()
         rec = self.store.get("subnets", id)
@@ -300,10 +303,12 @@ class MockNetworkMixin:
             tx.delete("subnets", id)
 
     # -- network interfaces ----------------------------------------------------------------
+    @nonblocking
     def list_network_interfaces(self, **filters: str) -> list[NetworkInterface]:
         self._user()
         return [_nic(r) for r in _filter_id(self.store.list("network_interfaces"), filters)]
 
+    @nonblocking
     def get_network_interface(self, id: str) -> NetworkInterface | None:
         self._user()
         rec = self.store.get("network_interfaces", id)

@@ -36,6 +36,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from deltacloud_core import nonblocking
 from deltacloud_core.errors import ForbiddenError, ObjectNotFound, ValidationError
 from deltacloud_core.models import Blob, Bucket, StorageSnapshot, StorageVolume
 
@@ -44,17 +45,12 @@ from .store import Record, Transaction
 if TYPE_CHECKING:
     from .store import MockStore
 
-__all__ = ["BLOB_DIR", "CHUNK_SIZE", "STORAGE_READS", "BlobStream", "MockStorageMixin", "blob_file_stem"]
+__all__ = ["BLOB_DIR", "CHUNK_SIZE", "BlobStream", "MockStorageMixin", "blob_file_stem"]
 
 #: Directory (inside the store's root) holding blob data files.
 BLOB_DIR = "blobs"
 #: Blob data is read and written in chunks of this size.
 CHUNK_SIZE = 1024 * 1024
-#: Store reads (no file I/O) that may run on the event loop (``MockDriver.NONBLOCKING_METHODS``).
-STORAGE_READS: frozenset[str] = frozenset({
-    "list_storage_volumes", "get_storage_volume", "list_storage_snapshots", "get_storage_snapshot",
-    "list_buckets", "get_bucket", "blob_metadata",
-})
 #: Blobs up to this size whose data is UTF-8 text show it in the ``content`` field.
 INLINE_CONTENT_LIMIT = 64 * 1024
 
@@ -152,6 +148,7 @@ class MockStorageMixin:
             created=rec.get("created"), capacity=rec.get("capacity"), realm_id=rec.get("realm_id"),
             instance_id=rec.get("instance_id"), device=rec.get("device"), kind=rec.get("kind"), actions=None)
 
+    @nonblocking
     def list_storage_volumes(self, **filters: str) -> list[StorageVolume]:
         self._user()
         records = self.store.list("storage_volumes")
@@ -159,6 +156,7 @@ class MockStorageMixin:
             records = [r for r in records if r["id"] == filters["id"]]
         return [self._volume(r) for r in records]
 
+    @nonblocking
     def get_storage_volume(self, id: str) -> StorageVolume | None:
         self._user()
         rec = self.store.get("storage_volumes", id)
@@ -234,6 +232,7 @@ class MockStorageMixin:
                                description=rec.get("description"), state=rec.get("state"),
                                created=rec.get("created"))
 
+    @nonblocking
     def list_storage_snapshots(self, **filters: str) -> list[StorageSnapshot]:
         self._user()
         records = self.store.list("storage_snapshots")
@@ -241,6 +240,7 @@ class MockStorageMixin:
             records = [r for r in records if r["id"] == filters["id"]]
         return [self._snapshot(r) for r in records]
 
+    @nonblocking
     def get_storage_snapshot(self, id: str) -> StorageSnapshot | None:
         self._user()
         rec = self.store.get("storage_snapshots", id)
@@ -265,6 +265,7 @@ class MockStorageMixin:
         self.store.delete("storage_snapshots", id)
 
     # -- buckets ---------------------------------------------------------------------------
+    @nonblocking
     def list_buckets(self, **filters: str) -> list[Bucket]:
         self._user()
         records = self.store.list("buckets")
@@ -276,6 +277,7 @@ class MockStorageMixin:
         return [Bucket(id=r["id"], name=r.get("name") or r["id"], size=r.get("size"),
                        blob_ids=tuple(blobs.get(r["id"], ()))) for r in records]
 
+    @nonblocking
     def get_bucket(self, id: str) -> Bucket | None:
         self._user()
         rec = self.store.get("buckets", id)
@@ -420,6 +422,7 @@ class MockStorageMixin:
                 tx.put("buckets", bucket_id, bucket)
         self._remove_data(rec.get("file"))
 
+    @nonblocking
     def blob_metadata(self, bucket_id: str, blob_id: str) -> dict[str, str] | None:
         # As the original (MOCK.md quirk 11): looked up by blob id only, whatever the bucket.
         self._user()

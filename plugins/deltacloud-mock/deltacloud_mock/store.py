@@ -217,8 +217,6 @@ class MockStore:
         self._write_lock = threading.Lock()
         self._write_lock_pid = os.getpid()
         self._ready_pid: int | None = None
-        #: collection -> {stored text: [record, memo]}: the last listing, see list_cached.
-        self._cached: dict[str, dict[str, builtins.list[Any]]] = {}
 
     def __repr__(self) -> str:
         return f"MockStore({str(self.root)!r})"
@@ -245,7 +243,7 @@ class MockStore:
                     self._initialize(conn)
                     self._ready_pid = pid
         local.conn, local.pid = conn, pid
-        #: collection -> ((data_version, total_changes), cells) of this connection's last listing.
+        #: collection -> ((data_version, total_changes), texts) of this connection's last listing.
         local.listings = {}
         return conn
 
@@ -338,38 +336,30 @@ class MockStore:
     def ids(self, collection: str) -> builtins.list[str]:
         return self._reader().ids(collection)
 
-    def list_cached(self, collection: str) -> builtins.list[builtins.list[Any]]:
-        """Every object of ``collection`` (sorted by id) as a ``[record, memo]`` cell shared
-        between calls while the object's stored text is unchanged; ``memo`` starts as None
-        for the caller to keep what it builds from the record. Never modify the record.
+    def texts(self, collection: str) -> tuple[str, ...]:
+        """The stored JSON text of every object of ``collection`` (sorted by id), unchanged objects
+        as the very same strings as last time.
 
-        A 1,000-instance list was mostly ``json.loads`` and building model objects (10 ms per
-        request); now only rows whose text changed since the last listing are parsed. The
-        cache holds the last listing of each collection, nothing more.
+        While nothing changed since this connection last listed the collection (no other
+        connection, thread or worker, has committed: ``data_version``; this one changed no row:
+        ``total_changes``) the last listing is still true and the rows are not read again; a
+        caller that memoizes what it decodes from a text (a pure function of an immutable
+        string) then decodes nothing. A 1,000-instance list was mostly ``json.loads`` and
+        building models (10 ms per request) before.
         """
         reader = self._reader()
         local = self._local
         version: tuple[int, int] | None = None
         if local.tx is None:
-            # Unchanged since this connection last listed the collection: no other connection
-            # (thread, worker) has committed (data_version) and this one has changed no row
-            # (total_changes). Then the last listing is still true, without reading the rows.
             conn = reader._conn
             version = (conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes)
             known = local.listings.get(collection)
             if known is not None and known[0] == version:
-                return list(known[1])
-        texts = reader.texts(collection)
-        old = self._cached.get(collection, {})
-        new: dict[str, builtins.list[Any]] = {}
-        for text in texts:
-            cell = old.get(text)
-            new[text] = cell if cell is not None else [json.loads(text), None]
-        self._cached[collection] = new
-        cells = [new[text] for text in texts]
+                return known[1]  # type: ignore[no-any-return]
+        texts = tuple(reader.texts(collection))
         if version is not None:
-            local.listings[collection] = (version, cells)
-        return list(cells)
+            local.listings[collection] = (version, texts)
+        return texts
 
     def find(self, collection: str, **equals: Any) -> builtins.list[Record]:
         return self._reader().find(collection, **equals)

@@ -100,7 +100,14 @@ def test_state_machine():
 
 def test_driver_metadata():
     assert MockDriver.DISPLAY_NAME == "Mock"
-    assert MockDriver.BLOCKING is True
+    # Store reads run on the event loop (no I/O wait); writes may wait for another worker's
+    # transaction, so they take a worker thread.
+    from deltacloud_core.drivers.base import runs_on_loop
+
+    assert runs_on_loop(MockDriver.list_instances)
+    assert runs_on_loop(MockDriver.get_storage_volume)
+    assert not runs_on_loop(MockDriver.create_instance)
+    assert not runs_on_loop(MockDriver.destroy_bucket)
     assert MockDriver.declared_features("instances") == (
         "metrics", "realm_filter", "user_name", "authentication_key", "user_Data")
     assert MockDriver.declared_features("images") == ("user_name", "user_description")

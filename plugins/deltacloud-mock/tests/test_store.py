@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import stat
 import threading
@@ -163,48 +164,47 @@ def test_threads_share_store(store: MockStore):
     assert set(created) == {f"inst{n}" for n in range(4, 84)}
 
 
-# -- list_cached: the last listing is reused only while nothing changed ----------------------
+# -- texts: the last listing is reused only while nothing changed ---------------------------
 
-def _ids(cells: list) -> list[str]:
-    return [c[0]["id"] for c in cells]
+def _ids(texts: tuple[str, ...]) -> list[str]:
+    return [json.loads(t)["id"] for t in texts]
 
 
-def test_list_cached_reuses_unchanged_rows_and_sees_every_change(store: MockStore):
-    first = store.list_cached("instances")
-    again = store.list_cached("instances")
-    assert _ids(first) == _ids(again) == _ids([[r] for r in store.list("instances")])
-    assert all(a is b for a, b in zip(first, again, strict=True))  # the same cells: models are reused
-    again.append("not part of the store")
-    assert "not part of the store" not in store.list_cached("instances")
+def test_texts_reuse_unchanged_rows_and_see_every_change(store: MockStore):
+    first = store.texts("instances")
+    again = store.texts("instances")
+    assert _ids(first) == _ids(again) == [r["id"] for r in store.list("instances")]
+    assert again is first  # nothing changed: the rows were not read again
+    assert isinstance(first, tuple)  # immutable: no caller can change what others are handed
 
     # A change through this connection (total_changes) ...
     store.put("instances", "zz-mine", {"name": "mine", "owner_id": "mockuser", "state": "RUNNING"})
-    assert "zz-mine" in _ids(store.list_cached("instances"))
+    assert "zz-mine" in _ids(store.texts("instances"))
     # ... through another connection, as another worker would (data_version) ...
     other = MockStore(store.root)
     try:
         other.put("instances", "zz-other", {"name": "other", "owner_id": "mockuser", "state": "STOPPED"})
-        assert "zz-other" in _ids(store.list_cached("instances"))
+        assert "zz-other" in _ids(store.texts("instances"))
         other.put("instances", "zz-other", {"name": "other", "owner_id": "mockuser", "state": "RUNNING"})
-        changed = {c[0]["id"]: c[0] for c in store.list_cached("instances")}
+        changed = {json.loads(t)["id"]: json.loads(t) for t in store.texts("instances")}
         assert changed["zz-other"]["state"] == "RUNNING"
         other.delete("instances", "zz-other")
-        assert "zz-other" not in _ids(store.list_cached("instances"))
+        assert "zz-other" not in _ids(store.texts("instances"))
     finally:
         other.close()
     # ... and inside a transaction, its own uncommitted writes.
     with store.transaction() as tx:
         tx.delete("instances", "zz-mine")
-        assert "zz-mine" not in _ids(store.list_cached("instances"))
-    assert "zz-mine" not in _ids(store.list_cached("instances"))
+        assert "zz-mine" not in _ids(store.texts("instances"))
+    assert "zz-mine" not in _ids(store.texts("instances"))
 
 
-def test_list_cached_in_another_thread_sees_changes_made_here(store: MockStore):
+def test_texts_in_another_thread_see_changes_made_here(store: MockStore):
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=1) as there:  # one long-lived thread, its own connection
-        before = there.submit(lambda: _ids(store.list_cached("instances"))).result()
+        before = there.submit(lambda: _ids(store.texts("instances"))).result()
         store.put("instances", "zz-here", {"name": "here", "owner_id": "mockuser", "state": "RUNNING"})
-        after = there.submit(lambda: _ids(store.list_cached("instances"))).result()
+        after = there.submit(lambda: _ids(store.texts("instances"))).result()
     assert "zz-here" not in before
     assert "zz-here" in after

@@ -1,18 +1,21 @@
-"""Per-request facts fixed before routing: matrix params, accepted formats, driver, provider."""
+"""The request's context: what the prelude decided about a request, made once and read by every
+step after it (routing, the pipeline, renderers, docs) from ``scope["state"]``."""
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 
 from ..credentials import Credentials, parse_basic_authorization
+from ..schemas.context import RenderContext
 from .matrix import MatrixPath
+from .negotiation import DOCUMENT_FORMATS, choose
 
-__all__ = ["RequestInfo", "request_info"]
+__all__ = ["RequestContext", "ordered_params", "parse_query", "request_context", "request_credentials"]
 
 #: Request ids only correlate log lines and error pages: a seeded PRNG is enough (the module's
 #: own generator, which Python reseeds in a forked child, so workers never share a sequence;
@@ -21,19 +24,31 @@ _random_bits = random.getrandbits
 
 
 @dataclass
-class RequestInfo:
-    """What the pipeline decided about a request; stored in ``scope["state"]``."""
+class RequestContext:
+    """One request's decisions: its matrix parameters, accepted formats, query, and the
+    :class:`~deltacloud_core.schemas.context.RenderContext` (API URL, driver, provider) that
+    handlers and schemas read. The pipeline completes ``render`` once it loads the driver."""
 
+    render: RenderContext
     matrix: MatrixPath
     #: Accepted formats, most preferred first (stage 1 of negotiation).
-    ranked: list[str]
-    driver_name: str
-    provider: str | None
+    ranked: tuple[str, ...]
     #: Query-string pairs in order (``format`` included).
-    query: list[tuple[str, str]] = field(default_factory=list)
-    #: Absolute URL of the API root for this request (``http://host:3001/api``).
-    api_url: str = ""
+    query: list[tuple[str, str]]
     _request_id: str = ""
+
+    @property
+    def driver_name(self) -> str:
+        return self.render.driver_name
+
+    @property
+    def provider(self) -> str | None:
+        return self.render.provider
+
+    @property
+    def api_url(self) -> str:
+        """Absolute URL of the API root for this request (``http://host:3001/api``)."""
+        return self.render.api_url
 
     @property
     def request_id(self) -> str:
@@ -42,17 +57,24 @@ class RequestInfo:
             self._request_id = f"{_random_bits(64):016x}"
         return self._request_id
 
+    @property
+    def error_format(self) -> str:
+        """The document format errors are rendered in before an operation negotiated its own."""
+        return choose(self.ranked, DOCUMENT_FORMATS) or "xml"
+
     def query_dict(self) -> dict[str, str]:
         return dict(self.query)
+
+
+def request_context(request: Request) -> RequestContext:
+    """The context the prelude stored for this request."""
+    context: RequestContext = request.scope["state"]["deltacloud"]
+    return context
 
 
 def parse_query(query_string: bytes | str) -> list[tuple[str, str]]:
     text = query_string.decode("latin-1") if isinstance(query_string, bytes) else query_string
     return parse_qsl(text, keep_blank_values=True)
-
-
-def request_info(request: Request) -> RequestInfo:
-    return request.scope["state"]["deltacloud"]
 
 
 def request_credentials(request: Request, server_credentials: Credentials | None) -> Credentials | None:
@@ -66,13 +88,14 @@ def request_credentials(request: Request, server_credentials: Credentials | None
     return None
 
 
-def ordered_params(info: RequestInfo, form: list[tuple[str, Any]],
+def ordered_params(context: RequestContext, form: list[tuple[str, Any]],
                    path_params: dict[str, str]) -> list[tuple[str, Any]]:
-    """Parameters as the original listed them: query, matrix hashes, form, then path."""
+    """Parameters as the original listed them in error documents: query, matrix hashes, form,
+    then path; secrets filtered."""
     out: dict[str, Any] = {}
-    for k, v in info.query:
+    for k, v in context.query:
         out[k] = v
-    for segment, pairs in info.matrix.params.items():
+    for segment, pairs in context.matrix.params.items():
         # The original's Rack::MatrixParams merged the pairs last-first; its documents show that order.
         out[segment] = dict(reversed(list(pairs.items())))
     for k, v in form:
