@@ -201,10 +201,10 @@ class ComputeMixin(VSphereBase):
         try:
             self.vsphere(lambda session: self._configure_new(session, vm, place, store.name, vm_name, cpus, memory,
                                                              iso))
-        except ProviderTimeout as exc:
-            raise ProviderTimeout(f"{exc.message} Instance {vm._moId} ('{vm_name}') was created; it is "
-                                  "configured and powered on by vCenter as it goes on.",
-                                  backend_code=exc.backend_code) from exc
+        except ProviderTimeout as exc:  # the clone exists: kept, and named, rather than half removed
+            raise ProviderTimeout(f"{exc.message} Instance {vm._moId} ('{vm_name}') was created, but the steps "
+                                  "after the one that timed out (sizes, user ISO, power-on) were not made: check it, "
+                                  "or destroy it once it is STOPPED.", backend_code=exc.backend_code) from exc
         except Exception:
             self._discard(vm, vm_name, place.datacenter.ref)
             raise

@@ -24,7 +24,7 @@ from pyVmomi import vim, vmodl
 from .errors import translated_fault
 from .session import Session
 
-__all__ = ["Found", "await_task", "by_id", "container_view", "retrieve", "retrieve_objects", "wait_for_task"]
+__all__ = ["Found", "await_task", "container_view", "retrieve", "retrieve_objects", "wait_for_task"]
 
 PC = vmodl.query.PropertyCollector
 #: The longest pause between two looks at a running task (the first ones are much shorter).
@@ -86,7 +86,9 @@ def retrieve(session: Session, root: Any, wanted: Mapping[type, Sequence[str]]) 
     try:
         return _collect(session, spec)
     except vmodl.fault.ManagedObjectNotFound:  # the view went away with its session's state: once more
-        session.views.pop(next(k for k, v in session.views.items() if v is view), None)
+        for key, kept in list(session.views.items()):
+            if kept is view:
+                session.views.pop(key, None)
         view = container_view(session, root, tuple(wanted))
         spec.objectSet[0].obj = view
         return _collect(session, spec)
@@ -101,10 +103,6 @@ def retrieve_objects(session: Session, objects: Iterable[Any], paths: Sequence[s
     spec = PC.FilterSpec(objectSet=[PC.ObjectSpec(obj=o, skip=False) for o in objects],
                          propSet=[PC.PropertySpec(type=type(objects[0]), pathSet=list(paths), all=False)])
     return _collect(session, spec)
-
-
-def by_id(found: Iterable[Found]) -> dict[str, Found]:
-    return {f.id: f for f in found}
 
 
 def wait_for_task(session: Session, task: Any, *, deadline: float, what: str, action: bool = False) -> Any:
