@@ -137,7 +137,10 @@ class VolumesMixin(ComputeMixin):
         extra = [d for d in own if not d.vdisk_id and not _own_file(found, d)]
         if not extra:
             return tuple(with_id)  # type: ignore[arg-type]
-        by_file = {d.file: d.id for d in self._disks().values()}
+        try:
+            by_file = {d.file: d.id for d in self._disks().values()}
+        except NotSupportedError:  # no first-class disks here (an ESXi host): no volumes either
+            return tuple(with_id)  # type: ignore[arg-type]
         return tuple(with_id + [(by_file[d.file], d.name) for d in extra if d.file in by_file])  # type: ignore[arg-type]
 
     def _volume(self, fcd: FirstClassDisk) -> StorageVolume:

@@ -261,6 +261,18 @@ def test_an_esxi_host_as_provider(vcsim_binary) -> None:
         assert driver.get_instance(instances[0].id) == instances[0]
         with pytest.raises(NotSupportedError, match="name the vCenter that manages it"):
             esx.driver().list_storage_volumes()
+        with admin_of(esx.sim) as admin:  # a disk outside the VM's folder: a volume? not on ESXi
+            vm = admin.by_id(instances[0].id)
+            admin.content.fileManager.MakeDirectory("[LocalDS_0] elsewhere", admin.content.rootFolder.childEntity[0])
+            controller = next(d for d in vm.config.hardware.device
+                              if isinstance(d, vim.vm.device.VirtualSCSIController))
+            disk = vim.vm.device.VirtualDisk(key=-1, controllerKey=controller.key, unitNumber=5, capacityInKB=1024,
+                                             backing=vim.vm.device.VirtualDisk.FlatVer2BackingInfo(
+                                                 fileName="[LocalDS_0] elsewhere/extra.vmdk", diskMode="persistent"))
+            admin.wait(vm.ReconfigVM_Task(vim.vm.ConfigSpec(deviceChange=[vim.vm.device.VirtualDeviceSpec(
+                operation="add", fileOperation="create", device=disk)])))
+        assert esx.driver().get_instance(instances[0].id).storage_volumes == ()
+        assert len(esx.driver().list_instances()) == len(instances)
 
 
 def test_two_datacenters_keep_apart(vcsim_binary) -> None:
