@@ -59,8 +59,12 @@ def discover(python: str) -> list[Suite]:
         for tests in sorted((ROOT / parent).glob("*/tests")):
             rel = tests.relative_to(ROOT).as_posix()
             suites.append(Suite(rel, [*pytest, rel], _weight(tests.parent)))
-    ruff = Path(python).with_name("ruff")
-    suites.append(Suite("ruff", [str(ruff) if ruff.exists() else "ruff", "check", "."], 0.1))
+    # The guardrails: ruff everywhere, the core's layers (import-linter) and types (mypy, configured
+    # in pyproject.toml).
+    tools = Path(python).parent
+    suites.append(Suite("ruff", [str(tools / "ruff"), "check", "."], 0.1))
+    suites.append(Suite("import-linter", [str(tools / "lint-imports")], 0.1))
+    suites.append(Suite("mypy", [python, "-m", "mypy"], 0.5))
     return suites
 
 
@@ -79,7 +83,7 @@ def _run(suite: Suite, timeout: float, printed: threading.Lock) -> None:
             suite.status = f"FAILED (killed after {timeout:.0f} s)"
     suite.seconds = time.monotonic() - started
     with printed:
-        print(f"== {' '.join(suite.command[3:]) if suite.name != 'ruff' else 'ruff check .'}"
+        print(f"== {suite.name}"
               f"  [{suite.status}, {suite.seconds:.0f} s]", flush=True)
         sys.stdout.write(suite.log.read_text(errors="replace"))
         sys.stdout.flush()

@@ -6,6 +6,7 @@ from ..hookspecs import hookimpl
 from ..schemas.network import AddressJson, AddressXml
 from .base import (
     HTML_ONLY,
+    Answer,
     Collection,
     CollectionRegistry,
     Operation,
@@ -63,11 +64,13 @@ ADDRESSES = Collection(
         Operation("associate", "POST", "/{id}/associate", _associate, capability="associate_address",
                   requires=needs("associate_address"),
                   params=(_ID, Param("instance_id", required=True, description="Instance to associate with")),
-                  description="Associate an address with an instance"),
+                  description="Associate an address with an instance",
+                  answer=Answer(202, "Association requested", None)),
         # The original guards disassociate with the associate_address capability name (sic).
         Operation("disassociate", "POST", "/{id}/disassociate", _disassociate, capability="associate_address",
                   requires=needs("disassociate_address"), params=(_ID,),
-                  description="Disassociate an address from its instance"),
+                  description="Disassociate an address from its instance",
+                  answer=Answer(202, "Disassociation requested", None)),
     ),
     forms=(
         Operation("associate_form", "GET", "/{id}/associate", _associate_form, formats=HTML_ONLY, params=(_ID,),

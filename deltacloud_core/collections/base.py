@@ -13,7 +13,16 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Callable,
+    Coroutine,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -32,6 +41,7 @@ from ..state_machine import StateMachine
 
 __all__ = [
     "ALL_FORMATS",
+    "Answer",
     "BodyReader",
     "Collection",
     "CollectionRegistry",
@@ -47,12 +57,13 @@ __all__ = [
     "read_operations",
 ]
 
+#: The core's document formats (``Operation.formats=None`` means these and any a plugin adds).
 ALL_FORMATS: frozenset[str] = frozenset({"xml", "json", "html"})
 DATA_FORMATS: frozenset[str] = frozenset({"xml", "json"})
 HTML_ONLY: frozenset[str] = frozenset({"html"})
 
 Requirement = Callable[[type[Driver]], bool]
-Handler = Callable[["OperationCall"], Awaitable["Outcome"]]
+Handler = Callable[["OperationCall"], Coroutine[Any, Any, "Outcome"]]
 
 #: Threads for blocking driver calls; bounded so a slow cloud cannot exhaust the process.
 #: A plain executor: the hop costs about half of anyio's ``to_thread`` (measured against moto).
@@ -118,6 +129,25 @@ class Param:
 
 
 @dataclass(frozen=True)
+class Answer:
+    """What a successful call of an operation answers, as the OpenAPI document and the docs tell it.
+
+    ``body``: ``"member"`` (``{"<tag>": <resource>}``), ``"list"`` (``{"<plural>": [...]}``),
+    ``"bare"`` (the resource's document itself), ``"member_or_list"`` (one or several, as instance
+    creation with ``instance_count``), ``"raw"`` (bytes of ``media_type``) or None (no body).
+    ``resource`` names the resource carried (default: the collection's first).
+    """
+
+    status: int
+    description: str
+    body: Literal["member", "list", "bare", "member_or_list", "raw"] | None = "member"
+    resource: str | None = None
+    media_type: str | None = None
+    #: The answer has a ``Location`` header (the new object's URL).
+    location: bool = False
+
+
+@dataclass(frozen=True)
 class Operation:
     """One operation of a collection."""
 
@@ -131,7 +161,11 @@ class Operation:
     #: What the driver must implement for this operation (checked when capability is set).
     requires: Requirement | None = None
     params: tuple[Param, ...] = ()
-    formats: frozenset[str] = ALL_FORMATS
+    #: The formats it answers in; None: every document format the server has (XML, JSON, HTML and
+    #: any a plugin's renderer adds), the usual case.
+    formats: frozenset[str] | None = None
+    #: Formats beyond those (``png`` and ``gv`` of the state machine).
+    extra_formats: frozenset[str] = frozenset()
     #: Adds ``X-Backend-Runtime`` (index, show, instance actions).
     timed: bool = False
     #: The operation needs no driver at all (``/api/drivers``).
@@ -144,6 +178,8 @@ class Operation:
     #: 406 to an HTML preference *after* applying the change, with the outcome's headers).
     negotiate_late: bool = False
     description: str = ""
+    #: What success answers; None: what the operation's name implies (see :meth:`success`).
+    answer: Answer | None = None
 
     @property
     def required_params(self) -> tuple[Param, ...]:
@@ -152,6 +188,23 @@ class Operation:
     @property
     def member(self) -> bool:
         return "{id}" in self.path
+
+    def success(self, collection: Collection) -> Answer:
+        """The declared :attr:`answer`, else the standard one: index a list (200), show a member
+        (200), create a new member (201 with Location), a DELETE nothing (204), any other action
+        the member after it (202)."""
+        if self.answer is not None:
+            return self.answer
+        what = (collection.resources[0].name if collection.resources else collection.singular).replace("_", " ")
+        if self.name == "index":
+            return Answer(200, f"The {collection.name.replace('_', ' ')}", "list")
+        if self.name == "show":
+            return Answer(200, f"One {what}")
+        if self.name == "create":
+            return Answer(201, f"The new {what}", location=True)
+        if self.http_method == "DELETE":
+            return Answer(204, "Deleted (an HTML client is redirected)", None)
+        return Answer(202, f"The {what} after the action")
 
     def supported_by(self, driver_cls: type[Driver]) -> bool:
         return self.requires is None or self.requires(driver_cls)
@@ -191,6 +244,10 @@ class Collection:
     parent: str | None = None
     #: The resources this collection's outcomes carry (usually one).
     resources: tuple[Resource, ...] = ()
+    #: The package whose ``templates/`` directory holds this collection's HTML pages
+    #: (``<plural>.html``, ``<resource>.html``, its forms' pages), found before the core's; None:
+    #: the core's templates (a collection without pages of its own gets the generic ones).
+    templates: str | None = None
 
     def operation(self, name: str) -> Operation | None:
         for op in self.operations:

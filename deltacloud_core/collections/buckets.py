@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -23,9 +23,9 @@ from ..hookspecs import hookimpl
 from ..models import Blob
 from ..schemas.storage import BlobJson, BlobXml, BucketJson, BucketXml
 from .base import (
-    ALL_FORMATS,
     DATA_FORMATS,
     HTML_ONLY,
+    Answer,
     Collection,
     CollectionRegistry,
     Operation,
@@ -52,9 +52,9 @@ _META_PREFIX = "X-Deltacloud-Blobmeta-"
 
 # -- metadata helpers ------------------------------------------------------------------------
 
-def metadata_from_headers(headers: Mapping[str, str] | Any) -> dict[str, str]:
+def metadata_from_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
     """User metadata from ``X-Deltacloud-Blobmeta-*`` request headers (keys lower-cased)."""
-    items = headers.items() if hasattr(headers, "items") else headers
+    items: Iterable[tuple[str, str]] = headers.items() if isinstance(headers, Mapping) else headers
     out: dict[str, str] = {}
     for name, value in items:
         match = _META_HEADER.match(name)
@@ -262,7 +262,6 @@ async def _new_blob_form(call: OperationCall) -> Outcome:
 _BUCKET = Param("id", required=True, description="Bucket id")
 _BLOB = Param("blob_id", required=True, description="Blob id")
 #: The content download serves any negotiated format (the bytes are the answer).
-_ANY_FORMAT = ALL_FORMATS | {"png", "gv"}
 
 BLOBS = Collection(
     name="blobs",
@@ -287,23 +286,31 @@ BLOBS = Collection(
                   requires=needs("create_blob"),
                   params=(_BUCKET, _BLOB), streams_body=True,
                   description="Create or replace a blob from the request body (Content-Type and "
-                              "X-Deltacloud-Blobmeta-* headers)"),
+                              "X-Deltacloud-Blobmeta-* headers)",
+                  answer=Answer(200, "The stored blob")),
         Operation("stream_alias", "PUT", "/{blob_id:rest}/stream", _put_blob, capability="create_blob",
                   requires=needs("create_blob"), params=(_BUCKET, _BLOB), streams_body=True,
-                  description="The same as PUT on the blob"),
+                  description="The same as PUT on the blob",
+                  answer=Answer(200, "The stored blob")),
         Operation("head", "HEAD", "/{blob_id:rest}", _head_blob, capability="blob_metadata",
                   requires=needs("blob_metadata"), params=(_BUCKET, _BLOB), formats=DATA_FORMATS,
-                  negotiate_late=True, description="A blob's metadata as X-Deltacloud-Blobmeta-* headers"),
+                  negotiate_late=True, description="A blob's metadata as X-Deltacloud-Blobmeta-* headers",
+                  answer=Answer(204, "The blob's metadata, as X-Deltacloud-Blobmeta-* headers", None)),
         Operation("metadata", "HEAD", "/{blob_id:rest}/metadata", _head_blob, capability="blob_metadata",
                   requires=needs("blob_metadata"), params=(_BUCKET, _BLOB), formats=DATA_FORMATS,
-                  negotiate_late=True, description="A blob's metadata as X-Deltacloud-Blobmeta-* headers"),
+                  negotiate_late=True, description="A blob's metadata as X-Deltacloud-Blobmeta-* headers",
+                  answer=Answer(204, "The blob's metadata, as X-Deltacloud-Blobmeta-* headers", None)),
         Operation("update", "POST", "/{blob_id:rest}", _update_metadata, capability="update_blob_metadata",
                   requires=needs("update_blob_metadata"), params=(_BUCKET, _BLOB), formats=DATA_FORMATS,
                   negotiate_late=True,
-                  description="Replace a blob's metadata by the request's X-Deltacloud-Blobmeta-* headers"),
+                  description="Replace a blob's metadata by the request's X-Deltacloud-Blobmeta-* headers",
+                  answer=Answer(204, "Metadata replaced", None)),
         Operation("content", "GET", "/{blob_id:rest}/content", _blob_content, capability="blob",
-                  requires=needs("get_blob", "blob_content"), params=(_BUCKET, _BLOB), formats=_ANY_FORMAT,
-                  description="Download a blob's data"),
+                  requires=needs("get_blob", "blob_content"), params=(_BUCKET, _BLOB),
+                  extra_formats=frozenset({"png", "gv"}),
+                  description="Download a blob's data",
+                  answer=Answer(200, "The blob's content, streamed", "raw",
+                                media_type="application/octet-stream")),
     ),
     forms=(Operation("new_blob", "GET", "/new_blob_form_d15cfd90", _new_blob_form, formats=HTML_ONLY,
                      params=(_BUCKET,), description="Form to upload a blob"),),

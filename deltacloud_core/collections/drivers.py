@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..hookspecs import hookimpl
 from ..schemas.drivers import DriverJson, DriverListJson, DriverListXml, DriverXml
-from .base import Collection, CollectionRegistry, Operation, OperationCall, Outcome, Param, Resource
+from .base import Answer, Collection, CollectionRegistry, Operation, OperationCall, Outcome, Param, Resource
 
 
 async def _index(call: OperationCall) -> Outcome:
@@ -37,9 +37,11 @@ DRIVERS = Collection(
                  xml_declaration=False, element="drivers"),
     ),
     operations=(
-        Operation("index", "GET", "", _index, driverless=True, description="List all installed drivers"),
+        Operation("index", "GET", "", _index, driverless=True, description="List all installed drivers",
+                  answer=Answer(200, "The installed drivers", "bare", resource="driver_list")),
         Operation("show", "GET", "/{id}", _show, driverless=True, params=(Param("id", required=True),),
-                  description="Show a driver and its providers"),
+                  description="Show a driver and its providers",
+                  answer=Answer(200, "One driver")),
     ),
 )
 

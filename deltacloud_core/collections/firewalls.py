@@ -17,6 +17,7 @@ from ..models import FirewallRuleSource
 from ..schemas.network import FirewallIndexXml, FirewallJson, FirewallXml
 from .base import (
     HTML_ONLY,
+    Answer,
     Collection,
     CollectionRegistry,
     Operation,
@@ -132,7 +133,8 @@ FIREWALLS = Collection(
         Operation("rules", "POST", "/{id}/rules", _add_rule, capability="create_firewall_rule",
                   requires=needs("create_firewall_rule"), params=_RULE_PARAMS,
                   description="Add a rule; sources: ip_address<N>=<CIDR> and/or group<N>=<name>, "
-                              "group<N>owner=<owner id>"),
+                              "group<N>owner=<owner id>",
+                  answer=Answer(201, "The firewall with its new rule")),
         Operation("destroy_rule", "DELETE", "/{id}/{rule_id}", _destroy_rule, capability="delete_firewall_rule",
                   requires=needs("destroy_firewall_rule"),
                   params=(_ID, Param("rule_id", required=True, description="Rule id (URL-encoded)")),

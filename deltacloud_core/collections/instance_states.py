@@ -7,11 +7,16 @@ from typing import Any
 from ..drivers.base import Driver
 from ..hookspecs import hookimpl
 from ..state_machine import StateMachine
-from .base import Collection, CollectionRegistry, Operation, OperationCall, Outcome, Resource
+from .base import Answer, Collection, CollectionRegistry, Operation, OperationCall, Outcome, Resource
 
 
 class _StatesJson:
     """JSON: a bare array of ``{"name", "transitions": [{"to", "action"|"auto"}]}``."""
+
+    shape: dict[str, Any] = {"type": "array", "items": {"type": "object", "properties": {
+        "name": {"type": "string"}, "transitions": {"type": "array", "items": {"type": "object", "properties": {
+            "to": {"type": "string"}, "action": {"type": "string"}, "auto": {"type": "string"}}}}},
+        "required": ["name", "transitions"]}}
 
     def dump(self, machine: StateMachine) -> list[dict[str, Any]]:
         out = []
@@ -64,8 +69,9 @@ INSTANCE_STATES = Collection(
                         xml_declaration=False, element="states"),),
     operations=(
         Operation("index", "GET", "", _show, capability="instance_states", requires=_has_machine,
-                  formats=frozenset({"xml", "json", "html", "png", "gv"}),
-                  description="Show the instance state machine"),
+                  extra_formats=frozenset({"png", "gv"}),
+                  description="Show the instance state machine",
+                  answer=Answer(200, "The driver's instance state machine", "bare")),
     ),
 )
 

@@ -12,6 +12,7 @@ from ..models import Instance
 from ..schemas.compute import InstanceJson, InstanceXml, RunResultJson, RunResultXml
 from .base import (
     HTML_ONLY,
+    Answer,
     Collection,
     CollectionRegistry,
     Operation,
@@ -121,7 +122,8 @@ _ID = Param("id", required=True, description="Instance id")
 def _action_op(action: str, capability: str) -> Operation:
     return Operation(action, "POST", f"/{{id}}/{action}", _action(action), capability=capability,  # type: ignore[arg-type]
                      requires=needs(capability), timed=True, params=(_ID,),
-                     description=f"{action.title()} an instance")
+                     description=f"{action.title()} an instance",
+                     answer=Answer(202, "The instance after the action (not wrapped)", "bare"))
 
 
 INSTANCES = Collection(
@@ -154,16 +156,20 @@ INSTANCES = Collection(
                                 advertised=False),
                           Param("hwp_architecture", description="Architecture allowed by the profile",
                                 advertised=False)),
-                  description="Create a new instance"),
+                  description="Create a new instance",
+                  answer=Answer(201, "The new instance (several with instance_count)", "member_or_list",
+                                location=True)),
         _action_op("reboot", "reboot_instance"),
         _action_op("start", "start_instance"),
         _action_op("stop", "stop_instance"),
         Operation("destroy", "DELETE", "/{id}", _action("destroy"), capability="destroy_instance",  # type: ignore[arg-type]
-                  requires=needs("destroy_instance"), params=(_ID,), timed=True, description="Destroy an instance"),
+                  requires=needs("destroy_instance"), params=(_ID,), timed=True, description="Destroy an instance",
+                  answer=Answer(204, "Destroyed (an HTML client is redirected to the list)", None)),
         Operation("run", "POST", "/{id}/run", _run, capability="run_on_instance", requires=needs("run_on_instance"),
                   params=(_ID, Param("cmd", required=True, description="Shell command to run"),
                           Param("private_key"), Param("password"), Param("ip"), Param("port")),
-                  description="Run a command on an instance"),
+                  description="Run a command on an instance",
+                  answer=Answer(200, "The command's output", resource="run_result")),
     ),
     forms=(
         # The forms read data first (so they need credentials), then negotiate, as the original.

@@ -9,6 +9,7 @@ from ..models import LoadBalancer
 from ..schemas.network import LoadBalancerJson, LoadBalancerXml
 from .base import (
     HTML_ONLY,
+    Answer,
     Collection,
     CollectionRegistry,
     Handler,
@@ -79,10 +80,12 @@ LOAD_BALANCERS = Collection(
                   description="Create a new load balancer"),
         Operation("register", "POST", "/{id}/register", _membership("register_instance"),
                   capability="lb_register_instance", requires=needs("register_instance"),
-                  params=(_ID, _INSTANCE_ID), description="Register an instance with a load balancer"),
+                  params=(_ID, _INSTANCE_ID), description="Register an instance with a load balancer",
+                  answer=Answer(200, "The load balancer")),
         Operation("unregister", "POST", "/{id}/unregister", _membership("unregister_instance"),
                   capability="lb_unregister_instance", requires=needs("unregister_instance"),
-                  params=(_ID, _INSTANCE_ID), description="Unregister an instance from a load balancer"),
+                  params=(_ID, _INSTANCE_ID), description="Unregister an instance from a load balancer",
+                  answer=Answer(200, "The load balancer")),
         Operation("destroy", "DELETE", "/{id}", destroy_handler("load_balancers", "destroy_load_balancer"),
                   capability="destroy_load_balancer", requires=needs("destroy_load_balancer"), params=(_ID,),
                   description="Delete a load balancer"),

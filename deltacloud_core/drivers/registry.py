@@ -1,18 +1,21 @@
 """Drivers found through the ``deltacloud.drivers`` entry-point group, loaded lazily by name.
 
-Listing names reads entry-point metadata only; a driver module is imported the first time
-a request (or ``/api/drivers``) needs it. A driver that fails to import is logged by name
-with the reason and left out; the rest keep working.
+Listing names reads entry-point metadata only (``importlib.metadata``); a driver module is
+imported the first time a request (or ``/api/drivers``) needs it. A driver that fails to import
+is logged by name with the reason and left out; the rest keep working.
+
+(stevedore did this before; its process-wide cache of entry-point scans could only be refreshed
+through its private internals, and it writes cache files under the user's home. The standard
+library's public API does the same listing and loading, always from the environment as it is.)
 """
 
 from __future__ import annotations
 
+import importlib
+import importlib.metadata
 import logging
 import threading
 from collections.abc import Iterable
-
-from stevedore import ExtensionManager, NamedExtensionManager
-from stevedore import _cache as stevedore_cache
 
 from ..models import DriverInfo
 from .base import Driver
@@ -54,20 +57,18 @@ class DriverRegistry:
     def rescan(self) -> None:
         """Forget the entry-point list (e.g. after installing a distribution in-process)."""
         with self._lock:
-            ExtensionManager.ENTRY_POINT_CACHE.pop(self.group, None)
-            # stevedore also memoises the scan per sys.path in memory; forget it too.
-            internal = getattr(getattr(stevedore_cache, "_c", None), "_internal", None)
-            if isinstance(internal, dict):
-                internal.clear()
+            importlib.invalidate_caches()  # the import system's directory listings
             self._names = None
             self._failed.clear()
+
+    def _entry_points(self) -> importlib.metadata.EntryPoints:
+        return importlib.metadata.entry_points(group=self.group)
 
     def names(self) -> list[str]:
         """Installed driver ids, sorted, without importing any driver."""
         with self._lock:
             if self._names is None:
-                mgr = NamedExtensionManager(self.group, names=[], name_order=True)
-                found = {ep.name for ep in mgr.list_entry_points()}
+                found = {ep.name for ep in self._entry_points()}
                 self._names = sorted((found | set(self._extra)) - self._blocked)
             return list(self._names)
 
@@ -95,24 +96,7 @@ class DriverRegistry:
                 raise UnknownDriver(name, self._failed[name])
             if name not in self.names():
                 raise UnknownDriver(name)
-            errors: list[str] = []
-
-            def on_failure(_manager: object, entrypoint: object, exc: BaseException) -> None:
-                errors.append(f"{type(exc).__name__}: {exc}")
-
-            mgr = NamedExtensionManager(self.group, names=[name], on_load_failure_callback=on_failure)
-            exts = [e for e in mgr.extensions if e.name == name]
-            if not exts:
-                reason = errors[0] if errors else "entry point could not be loaded"
-                log.warning("driver %r skipped: %s", name, reason)
-                self._failed[name] = reason
-                raise UnknownDriver(name, reason)
-            cls = exts[0].plugin
-            if not (isinstance(cls, type) and issubclass(cls, Driver)):
-                reason = f"entry point does not name a Driver subclass ({cls!r})"
-                log.warning("driver %r skipped: %s", name, reason)
-                self._failed[name] = reason
-                raise UnknownDriver(name, reason)
+            cls = self._load_entry_point(name)
         if cls.__dict__.get("driver_id") != name:
             # One class may serve several ids (ec2 / eucalyptus): give each id its own subclass.
             cls = type(cls.__name__, (cls,), {"driver_id": name, "__module__": cls.__module__,
@@ -120,6 +104,25 @@ class DriverRegistry:
         with self._lock:
             self._loaded[name] = cls
         return cls
+
+    def _load_entry_point(self, name: str) -> type[Driver]:
+        """Import the first entry point called ``name``; a failure is remembered and logged."""
+        found = [ep for ep in self._entry_points() if ep.name == name]
+        try:
+            if not found:
+                raise LookupError("entry point could not be loaded")
+            loaded = found[0].load()
+        except Exception as exc:
+            reason = f"{type(exc).__name__}: {exc}" if found else str(exc)
+            log.warning("driver %r skipped: %s", name, reason)
+            self._failed[name] = reason
+            raise UnknownDriver(name, reason) from exc
+        if not (isinstance(loaded, type) and issubclass(loaded, Driver)):
+            reason = f"entry point does not name a Driver subclass ({loaded!r})"
+            log.warning("driver %r skipped: %s", name, reason)
+            self._failed[name] = reason
+            raise UnknownDriver(name, reason)
+        return loaded
 
     def available(self) -> dict[str, type[Driver]]:
         """Every loadable driver; broken ones are logged and left out."""

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import contextvars
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import quote
-
-from marshmallow.experimental import context as _marshmallow_context
-from marshmallow.experimental.context import Context
 
 from ..drivers.capabilities import implements
 
@@ -18,7 +16,7 @@ if TYPE_CHECKING:
     from ..drivers.base import Driver
     from ..state_machine import StateMachine
 
-__all__ = ["RenderContext", "render_context"]
+__all__ = ["RenderContext", "render_context", "rendering"]
 
 #: What ``quote(..., safe="")`` leaves alone: ASCII letters, digits and ``_.-~``.
 _UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
@@ -88,17 +86,17 @@ class RenderContext:
         return []
 
 
-ContextVar = Context[RenderContext]
+_CURRENT: contextvars.ContextVar[RenderContext] = contextvars.ContextVar("deltacloud_render_context")
+
+#: The context of the dump in progress (what a schema's function reads: links, the driver).
+render_context: Callable[[], RenderContext] = _CURRENT.get
 
 
-def _context_getter() -> Callable[[], RenderContext]:
-    """``ContextVar.get`` without its Python frames: the context variable's own ``get`` (the
-    schemas ask for the context about ten times per instance)."""
-    variable = getattr(_marshmallow_context, "_CURRENT_CONTEXT", None)
-    if isinstance(variable, contextvars.ContextVar):
-        return variable.get
-    return ContextVar.get  # type: ignore[return-value]
-
-
-#: The context of the dump in progress.
-render_context: Callable[[], RenderContext] = _context_getter()
+@contextmanager
+def rendering(context: RenderContext) -> Iterator[RenderContext]:
+    """Dump with ``context`` as :func:`render_context` (renderers wrap every dump in it)."""
+    token = _CURRENT.set(context)
+    try:
+        yield context
+    finally:
+        _CURRENT.reset(token)

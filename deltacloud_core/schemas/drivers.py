@@ -11,6 +11,9 @@ __all__ = ["DriverJson", "DriverListJson", "DriverListXml", "DriverXml"]
 
 
 class DriverListJson:
+    shape: dict[str, Any] = {"type": "object", "description": "Driver configuration by driver id",
+                             "additionalProperties": {"type": "object"}}
+
     def dump(self, drivers: list[DriverInfo]) -> dict[str, Any]:
         return {d.id: d.config() for d in drivers}
 
@@ -29,6 +32,9 @@ class DriverListXml:
 
 
 class DriverJson:
+    shape: dict[str, Any] = {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}},
+                             "required": ["id"]}
+
     def dump(self, shown: tuple[DriverInfo, list[ProviderInfo]]) -> dict[str, Any]:
         info, _providers = shown
         return {**info.config(), "id": info.id}

@@ -55,6 +55,14 @@ class EntryPointXml:
 
 
 class EntryPointJson:
+    #: The JSON Schema of the document (the OpenAPI component).
+    shape: dict[str, Any] = {"type": "object", "properties": {
+        "version": {"type": "string"}, "driver": {"type": "string"}, "provider": {"type": "string"},
+        "links": {"type": "array", "items": {"type": "object", "properties": {
+            "rel": {"type": "string"}, "href": {"type": "string", "format": "uri"},
+            "features": {"type": "array", "items": {"type": "array"}}}, "required": ["rel", "href"]}}},
+        "required": ["version", "driver", "links"]}
+
     def dump(self, entry: EntryPoint) -> dict[str, Any]:
         return {
             "version": entry.version,

@@ -7,8 +7,9 @@ from typing import Any
 from marshmallow import fields
 
 from ..models import Metric, MetricProperty
-from .base import DumpSchema, text
+from .base import DumpSchema, computed, text
 from .context import render_context
+from .shapes import STRING
 
 __all__ = ["MetricJson", "MetricXml"]
 
@@ -30,11 +31,16 @@ def _property_xml(prop: MetricProperty) -> Any:
                        for s in prop.values]}
 
 
+#: The metric's properties, each with its samples.
+_PROPERTIES = {"type": "array", "items": {"type": "object", "properties": {
+    "name": STRING, "values": {"type": ["array", "null"], "items": {"type": "object"}}}}}
+
+
 class MetricJson(DumpSchema):
     id = fields.String()
     href = fields.Function(lambda m: render_context().url("metrics", m.id))
     entity = fields.Function(_entity)
-    properties = fields.Function(lambda m: [_property_json(p) for p in m.properties])
+    properties = computed(lambda m: [_property_json(p) for p in m.properties], shape=_PROPERTIES)
 
 
 class MetricXml(DumpSchema):

@@ -55,7 +55,7 @@ def round_trip_problems(transport: InProcess, outcome: Outcome, collection: str,
     import xmltodict
 
     from ..collections.base import Outcome
-    from ..schemas.context import ContextVar
+    from ..schemas.context import rendering
 
     problems: list[str] = []
     resource = transport.app.services.resources[outcome.resource or ""]
@@ -74,7 +74,7 @@ def round_trip_problems(transport: InProcess, outcome: Outcome, collection: str,
         members = [(outcome.data, outcome)]
     for item, member in members:
         label = f"{resource.name} {getattr(item, 'id', '')}".strip()
-        with ContextVar(context):
+        with rendering(context):
             dumped = {fmt: resource.schemas[fmt].dump(item) for fmt in ("xml", "json")}
         # JSON: what is sent parses back to what the schema dumped.
         body = transport.render("json", member)

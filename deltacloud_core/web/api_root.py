@@ -17,7 +17,7 @@ from ..errors import AuthenticationFailure, AuthenticationRequired, DeltacloudEr
 from ..schemas.entry import EntryLink, EntryPoint
 from .context import RequestContext, request_context, request_credentials
 from .matrix import parse_matrix_path
-from .negotiation import DOCUMENT_FORMATS, choose
+from .negotiation import choose
 from .outcomes import render_outcome
 from .pipeline import check_provider
 from .responses import PLAIN
@@ -64,7 +64,7 @@ class ApiRoot:
                              for c, _features in offers)
             return services.responses.finish(status=200, content_type=PLAIN, driver=context.driver_name,
                                              provider=context.provider, headers={"Allow": allow}, etag=False)
-        fmt = choose(context.ranked, DOCUMENT_FORMATS)
+        fmt = choose(context.ranked, context.document_formats)
         if fmt is None:
             return services.responses.plain(406, "", driver=context.driver_name, provider=context.provider)
         try:

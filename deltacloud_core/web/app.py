@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 import pluggy
 from starlette.applications import Starlette
@@ -53,11 +53,11 @@ class DeltacloudApp:
         router = IndexedRouter(routes=build_routes(self.services, root, DocsPages(self.services)),
                                lifespan=self._lifespan, redirect_slashes=False)
         self.starlette.router = router
-        self.starlette.add_exception_handler(404, root.not_found)  # type: ignore[arg-type]
+        self.starlette.add_exception_handler(404, root.not_found)
         self.asgi: ASGIApp = Prelude(self.services, inner=self.starlette, api_inner=Dispatcher(self.starlette, router))
         # Each wrapper goes around the result of the previous one (hook-call order).
         for impl in reversed(self.services.plugins.hook.deltacloud_asgi_wrapper.get_hookimpls()):
-            wrapped = impl.function(app=self.asgi)
+            wrapped = cast("ASGIApp | None", impl.function(app=self.asgi))
             if wrapped is not None:
                 self.asgi = wrapped
 

@@ -35,6 +35,8 @@ class RequestContext:
     ranked: tuple[str, ...]
     #: Query-string pairs in order (``format`` included).
     query: list[tuple[str, str]]
+    #: The server's document formats (where errors are rendered).
+    document_formats: frozenset[str] = DOCUMENT_FORMATS
     _request_id: str = ""
 
     @property
@@ -60,7 +62,7 @@ class RequestContext:
     @property
     def error_format(self) -> str:
         """The document format errors are rendered in before an operation negotiated its own."""
-        return choose(self.ranked, DOCUMENT_FORMATS) or "xml"
+        return choose(self.ranked, self.document_formats) or "xml"
 
     def query_dict(self) -> dict[str, str]:
         return dict(self.query)

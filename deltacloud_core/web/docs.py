@@ -200,7 +200,8 @@ class DocsPages:
         data = {"collection": collection.name, "name": op.name, "method": op.http_method, "path": path,
                 "url": info.api_url.rsplit("/api", 1)[0] + path, "description": op.description,
                 "capability": op.capability, "html_form": is_form, "supported": supported,
-                "driver": info.driver_name, "formats": sorted(op.formats & DOCS_FORMATS) or sorted(op.formats),
+                "driver": info.driver_name,
+                "formats": _shown_formats(self.services.formats_of(op), self.services.document_formats),
                 "params": [_param_data(p) for p in params], "other_features": other_features}
         return self._respond(request, info, fmt, template="docs_operation.html", data=data, root="operation",
                              values={"driver_problem": problem, "docs_home": self._docs_url(info),
@@ -248,6 +249,12 @@ class DocsPages:
                                 docs_home=self._docs_url(info), component_name=component_name)
         return self.services.responses.finish(status=200, body=body, content_type="text/html;charset=utf-8",
                                          driver=info.driver_name, provider=info.provider, method=request.method)
+
+
+def _shown_formats(formats: frozenset[str], documents: frozenset[str]) -> list[str]:
+    """The formats an operation page lists: its document formats (an HTML-only form: html);
+    special renderings (``png``) only when it has nothing else."""
+    return sorted(formats & (documents | DOCS_FORMATS)) or sorted(formats)
 
 
 def _param_data(p: ParamDoc) -> dict[str, Any]:

@@ -27,7 +27,7 @@ async def run_with_timeout(coro: Coroutine[Any, Any, T], limit: float | None) ->
     try:
         pending = coro.send(None)
     except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
+        return done.value
     except BaseException:
         coro.close()
         raise

@@ -29,6 +29,8 @@ from marshmallow import Schema, fields
 from ..collections.base import Collection, Operation, Resource
 from ..drivers.base import Driver
 from ..hardware import HardwareProfile, HardwareProperty, format_value
+from ..schemas.base import SHAPE
+from ..schemas.shapes import ANY
 from .settings import API_VERSION
 
 if TYPE_CHECKING:
@@ -199,83 +201,6 @@ def _profile_branches(params: Sequence[ParamDoc], profiles: Sequence[HardwarePro
 
 # -- resource schemas ---------------------------------------------------------------------------
 
-_LINK = {"type": "object", "properties": {"id": {"type": "string"}, "href": {"type": "string", "format": "uri"},
-                                          "rel": {"type": "string"}}, "required": ["href"]}
-_ACTION = {"type": "object", "properties": {"href": {"type": "string", "format": "uri"}, "rel": {"type": "string"},
-                                            "method": {"type": "string"}}, "required": ["href", "rel"]}
-_ADDRESS = {"type": "object", "properties": {"address": {"type": "string"}, "type": {"type": "string"},
-                                             "port": {"type": ["integer", "string"]}}, "required": ["address"]}
-_NULLABLE_LINK = {"anyOf": [_LINK, {"type": "null"}]}
-
-#: Shapes of computed fields whose dump functions are known (resource, field) -> JSON Schema.
-KNOWN_FIELDS: dict[tuple[str, str], dict[str, Any]] = {
-    ("instance", "actions"): {"type": "array", "items": _ACTION},
-    ("instance", "image"): _NULLABLE_LINK,
-    ("instance", "realm"): _NULLABLE_LINK,
-    ("instance", "public_addresses"): {"type": "array", "items": _ADDRESS},
-    ("instance", "private_addresses"): {"type": "array", "items": _ADDRESS},
-    ("instance", "hardware_profile"): {"anyOf": [{**_LINK, "properties": {
-        **_LINK["properties"], "properties": {"type": "object", "description": "Overridden property values"}}},
-        {"type": "null"}]},
-    ("instance", "storage_volumes"): {"type": "array", "items": _LINK},
-    ("instance", "firewalls"): {"type": "array", "items": _LINK},
-    ("instance", "create_image"): {"type": "boolean"},
-    ("instance", "authentication_type"): {"type": "string"},
-    ("instance", "authentication"): {"type": "object"},
-    ("image", "hardware_profiles"): {"type": "array", "items": _LINK},
-    ("hardware_profile", "properties"): {"type": "object", "additionalProperties": {"type": "string"},
-                                         "description": "Default value of each property"},
-    ("hardware_profile", "property_details"): {
-        "type": "array", "description": "Each property's kind, unit, default and bounds (an extension; "
-                                        "the original's JSON had only the defaults)",
-        "items": {"type": "object", "required": ["name", "kind", "unit", "value"], "properties": {
-            "name": {"type": "string"}, "kind": {"enum": ["fixed", "range", "enum"]},
-            "unit": {"type": ["string", "null"]}, "value": {"type": "string"},
-            "param": {"type": "string", "description": "The instance-create parameter that overrides it"},
-            "range": {"type": "object", "required": ["first", "last"],
-                      "properties": {"first": {"type": "string"}, "last": {"type": "string"}}},
-            "enum": {"type": "array", "items": {"type": "string"}}}}},
-    ("realm", "limit"): {"type": ["string", "integer"]},
-    ("storage_volume", "actions"): {"type": "array", "items": _ACTION},
-    ("storage_volume", "realm"): {**_LINK, "properties": {**_LINK["properties"], "id": {"type": ["string", "null"]}}},
-    ("storage_volume", "instance"): {"anyOf": [_LINK, {"type": "object", "maxProperties": 0}]},
-    ("storage_snapshot", "storage_volume"): _NULLABLE_LINK,
-    ("bucket", "blob_list"): {"type": "array", "items": _LINK},
-    ("blob", "bucket"): _LINK,
-    ("blob", "user_metadata"): {"anyOf": [{"type": "object", "additionalProperties": {"type": "string"}},
-                                          {"const": ""}]},
-    ("address", "associated"): {"type": "boolean"},
-    ("address", "instance_id"): {"type": ["string", "null"]},
-    ("network", "address_blocks"): {"type": "array", "items": {"type": "string"}},
-    ("network", "subnets"): {"type": "array", "items": _LINK},
-    ("subnet", "network"): _NULLABLE_LINK,
-    ("network_interface", "network"): _NULLABLE_LINK,
-    ("network_interface", "instance"): _NULLABLE_LINK,
-    ("load_balancer", "realms"): {"type": "array", "items": _LINK},
-    ("load_balancer", "public_addresses"): {"type": "array", "items": {"type": "string"}},
-    ("firewall", "rules"): {"type": "array", "items": {"type": "object"}},
-    ("metric", "properties"): {"type": "array", "items": {"type": "object", "properties": {
-        "name": {"type": "string"}, "values": {"type": ["array", "null"], "items": {"type": "object"}}}}},
-}
-
-#: Resources whose JSON dump is not a marshmallow schema: their shapes, by hand.
-HAND_SCHEMAS: dict[str, dict[str, Any]] = {
-    "api": {"type": "object", "properties": {
-        "version": {"type": "string"}, "driver": {"type": "string"}, "provider": {"type": "string"},
-        "links": {"type": "array", "items": {"type": "object", "properties": {
-            "rel": {"type": "string"}, "href": {"type": "string", "format": "uri"},
-            "features": {"type": "array", "items": {"type": "array"}}}, "required": ["rel", "href"]}}},
-        "required": ["version", "driver", "links"]},
-    "instance_states": {"type": "array", "items": {"type": "object", "properties": {
-        "name": {"type": "string"}, "transitions": {"type": "array", "items": {"type": "object", "properties": {
-            "to": {"type": "string"}, "action": {"type": "string"}, "auto": {"type": "string"}}}}},
-        "required": ["name", "transitions"]}},
-    "driver_list": {"type": "object", "description": "Driver configuration by driver id",
-                    "additionalProperties": {"type": "object"}},
-    "driver": {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}},
-               "required": ["id"]},
-}
-
 _FIELD_TYPES: tuple[tuple[type[fields.Field], dict[str, Any]], ...] = (
     (fields.Boolean, {"type": ["boolean", "null"]}),
     (fields.Integer, {"type": ["integer", "null"]}),
@@ -293,10 +218,12 @@ def component_name(resource: str) -> str:
     return "".join(part.title() for part in resource.split("_"))
 
 
-def _field_schema(resource: str, name: str, fld: fields.Field) -> dict[str, Any]:
-    known = KNOWN_FIELDS.get((resource, name))
-    if known is not None:
-        return dict(known)
+def _field_schema(name: str, fld: fields.Field) -> dict[str, Any]:
+    """A JSON dump field's JSON Schema: the shape it declares (``computed(..., shape=)``), else
+    what its class and name say (``href`` is a URI, ``id`` a string)."""
+    declared = fld.metadata.get(SHAPE)
+    if declared is not None:
+        return dict(declared)
     if name == "id" and isinstance(fld, fields.String):
         return {"type": "string"}
     if name == "href":
@@ -304,20 +231,21 @@ def _field_schema(resource: str, name: str, fld: fields.Field) -> dict[str, Any]
     for cls, schema in _FIELD_TYPES:
         if isinstance(fld, cls):
             return dict(schema)
-    return {"description": "Computed by the server (any JSON value)."}
+    return dict(ANY)
 
 
 def resource_schema(resource: Resource) -> dict[str, Any]:
-    """JSON Schema of one resource's JSON dump."""
-    if resource.name in HAND_SCHEMAS:
-        return dict(HAND_SCHEMAS[resource.name])
+    """JSON Schema of one resource's JSON dump, from its schema: a marshmallow schema's fields, or
+    the ``shape`` another dumper declares."""
     schema = resource.schemas.get("json")
     if not isinstance(schema, Schema):
-        return {"description": f"A {resource.name.replace('_', ' ')} (shape not declared)."}
+        shape = getattr(schema, "shape", None)
+        return dict(shape) if shape is not None else {
+            "description": f"A {resource.name.replace('_', ' ')} (shape not declared)."}
     props: dict[str, Any] = {}
     for name, fld in schema.dump_fields.items():
         key = fld.data_key or name
-        props[key] = _field_schema(resource.name, key, fld)
+        props[key] = _field_schema(key, fld)
     required = [k for k in ("id", "href") if k in props]
     out: dict[str, Any] = {"type": "object", "properties": props}
     if required:
@@ -351,48 +279,18 @@ class _Answer:
 
 
 def _answer(collection: Collection, op: Operation) -> _Answer:
-    """What a successful call answers (the handlers' outcomes, per operation)."""
-    res = collection.resources[0] if collection.resources else None
-    name = res.name if res else collection.singular
+    """What a successful call answers, from the operation's :class:`~..collections.base.Answer`."""
+    answer = op.success(collection)
+    res = next((r for r in collection.resources if r.name == answer.resource), None) if answer.resource else (
+        collection.resources[0] if collection.resources else None)
+    name = res.name if res else (answer.resource or collection.singular)
     tag = res.tag if res else name
     plural = res.plural if res else collection.name
-    key = (collection.name, op.name)
-    special: dict[tuple[str, str], _Answer] = {
-        ("drivers", "index"): _Answer("200", "The installed drivers", {"$ref": "#/components/schemas/DriverList"}),
-        ("drivers", "show"): _Answer("200", "One driver", _wrapped("driver", "driver")),
-        ("instance_states", "index"): _Answer("200", "The driver's instance state machine",
-                                             _ref("instance_states")),
-        ("instances", "create"): _Answer("201", "The new instance (several with instance_count)", {"anyOf": [
-            _wrapped("instance", "instance"), _listed("instances", "instance")]}, location=True),
-        ("instances", "run"): _Answer("200", "The command's output", _wrapped("instance", "run_result")),
-        ("instances", "destroy"): _Answer("204", "Destroyed (an HTML client is redirected to the list)"),
-        ("addresses", "associate"): _Answer("202", "Association requested"),
-        ("addresses", "disassociate"): _Answer("202", "Disassociation requested"),
-        ("firewalls", "rules"): _Answer("201", "The firewall with its new rule", _wrapped("firewall", "firewall")),
-        ("load_balancers", "register"): _Answer("200", "The load balancer", _wrapped("load_balancer",
-                                                                                       "load_balancer")),
-        ("load_balancers", "unregister"): _Answer("200", "The load balancer", _wrapped("load_balancer",
-                                                                                         "load_balancer")),
-        ("blobs", "stream"): _Answer("200", "The stored blob", _wrapped("blob", "blob")),
-        ("blobs", "stream_alias"): _Answer("200", "The stored blob", _wrapped("blob", "blob")),
-        ("blobs", "content"): _Answer("200", "The blob's content, streamed", raw="application/octet-stream"),
-        ("blobs", "head"): _Answer("204", "The blob's metadata, as X-Deltacloud-Blobmeta-* headers"),
-        ("blobs", "metadata"): _Answer("204", "The blob's metadata, as X-Deltacloud-Blobmeta-* headers"),
-        ("blobs", "update"): _Answer("204", "Metadata replaced"),
-    }
-    if key in special:
-        return special[key]
-    if op.name == "index":
-        return _Answer("200", f"The {collection.name.replace('_', ' ')}", _listed(plural, name))
-    if op.name == "show":
-        return _Answer("200", f"One {name.replace('_', ' ')}", _wrapped(tag, name))
-    if op.name == "create":
-        return _Answer("201", f"The new {name.replace('_', ' ')}", _wrapped(tag, name), location=True)
-    if op.http_method == "DELETE":
-        return _Answer("204", "Deleted (an HTML client is redirected)")
-    if collection.name == "instances":  # reboot, start, stop
-        return _Answer("202", "The instance after the action (not wrapped)", _ref("instance"))
-    return _Answer("202", f"The {name.replace('_', ' ')} after the action", _wrapped(tag, name))
+    bodies: dict[str | None, dict[str, Any] | None] = {
+        "member": _wrapped(tag, name), "list": _listed(plural, name), "bare": _ref(name),
+        "member_or_list": {"anyOf": [_wrapped(tag, name), _listed(plural, name)]}, "raw": None, None: None}
+    return _Answer(str(answer.status), answer.description, bodies[answer.body],
+                   raw=answer.media_type if answer.body == "raw" else None, location=answer.location)
 
 
 _ERRORS = {
@@ -415,18 +313,22 @@ def _error_responses(op: Operation) -> dict[str, Any]:
     return {c: {"$ref": f"#/components/responses/E{c}"} for c in sorted(codes)}
 
 
-def _document_content(answer: _Answer, formats: Iterable[str]) -> dict[str, Any]:
+def _document_content(answer: _Answer, formats: Iterable[str], services: Services) -> dict[str, Any]:
     content: dict[str, Any] = {}
     if answer.raw:
         return {answer.raw: {"schema": {"type": "string", "contentMediaType": answer.raw}}}
     if answer.json is None:
         return content
-    if "json" in formats:
-        content["application/json"] = {"schema": answer.json}
-    if "xml" in formats:
-        content["application/xml"] = {"schema": {"type": "string", "description": "The XML form (FORMATS.md)"}}
-    if "html" in formats:
-        content["text/html"] = {"schema": {"type": "string", "description": "A browsable page"}}
+    for fmt in sorted(formats, key=lambda f: ("json", "xml", "html").index(f) if f in ("json", "xml", "html") else 3):
+        if fmt == "json":
+            content["application/json"] = {"schema": answer.json}
+        elif fmt == "xml":
+            content["application/xml"] = {"schema": {"type": "string", "description": "The XML form (FORMATS.md)"}}
+        elif fmt == "html":
+            content["text/html"] = {"schema": {"type": "string", "description": "A browsable page"}}
+        elif fmt in services.document_formats:  # a plugin's format
+            renderer = services.renderers[fmt]
+            content[renderer.content_type] = {"schema": {"type": "string", "description": f"The {fmt} form"}}
     return content
 
 
@@ -451,7 +353,8 @@ def _operation_object(services: Services, collection: Collection, op: Operation,
             if d.feature:
                 item["x-deltacloud-feature"] = d.feature
             parameters.append(item)
-    parameters.append(_format_param(op.formats))
+    formats = services.formats_of(op)
+    parameters.append(_format_param(formats))
     obj: dict[str, Any] = {
         "operationId": f"{collection.name}_{op.name}",
         "tags": [collection.parent or collection.name],
@@ -492,7 +395,7 @@ def _operation_object(services: Services, collection: Collection, op: Operation,
             obj["requestBody"] = {"required": bool(required), "content": {m: {"schema": form} for m in media}}
     answer = _answer(collection, op)
     response: dict[str, Any] = {"description": answer.description}
-    content = _document_content(answer, op.formats)
+    content = _document_content(answer, formats, services)
     if content:
         response["content"] = content
     if answer.location:
@@ -652,7 +555,7 @@ def build_openapi(services: Services, driver_cls: type[Driver], *, server_url: s
     schemas["Error"] = {"type": "object", "properties": {
         "code": {"type": "integer"}, "message": {"type": "string"}, "error": {"type": "string"},
         "backend_code": {"type": ["string", "integer"]}}, "required": ["code", "message"]}
-    responses = {
+    responses: dict[str, dict[str, Any]] = {
         f"E{code}": {"description": text, "content": {
             "application/json": {"schema": {"$ref": "#/components/schemas/Error"}},
             "application/xml": {"schema": {"type": "string"}}, "text/html": {"schema": {"type": "string"}}}}

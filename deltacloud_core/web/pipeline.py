@@ -34,7 +34,7 @@ from ..errors import CapabilityMissing, DeltacloudError, NotAcceptable, Provider
 from .context import RequestContext, ordered_params, request_context
 from .forms import BODY_METHODS, read_form
 from .lazy_timeout import run_with_timeout
-from .negotiation import DOCUMENT_FORMATS, choose
+from .negotiation import choose
 from .outcomes import render_outcome, unexpected
 from .renderers import RenderEnv
 from .services import Services
@@ -81,7 +81,7 @@ async def run_operation(services: Services, request: Request, collection: Collec
         await _select_driver(services, context, collection, operation, env)
         form, files = await _read_body(services, request, context, operation, attempt)
         params = _merge_params(context, request.method, operation, form, attempt)
-        fmt = _negotiate(context, operation, attempt)
+        fmt = _negotiate(services, context, operation, attempt)
         call = OperationCall(
             collection=collection, operation=operation, params=params, path_params=path_params,
             context=context.render, features=services.features,
@@ -148,11 +148,11 @@ def _merge_params(context: RequestContext, method: str, operation: Operation, fo
     return params
 
 
-def _negotiate(context: RequestContext, operation: Operation, attempt: _Attempt) -> str | None:
-    fmt = choose(context.ranked, operation.formats)
+def _negotiate(services: Services, context: RequestContext, operation: Operation, attempt: _Attempt) -> str | None:
+    fmt = choose(context.ranked, services.formats_of(operation))
     if fmt is None and not operation.negotiate_late:
         raise NotAcceptable()
-    if fmt in DOCUMENT_FORMATS:
+    if fmt in context.document_formats:
         attempt.error_format = fmt
     return fmt
 

@@ -15,17 +15,16 @@ Everything else (the root page, static files, non-HTTP scopes) goes straight to 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import ValidationError
 from ..schemas.context import RenderContext
 from .context import RequestContext, parse_query
 from .matrix import parse_matrix_path
-from .negotiation import DOCUMENT_FORMATS, choose, rank_formats
+from .negotiation import rank_formats
 from .services import Services
 
 __all__ = ["Prelude"]
@@ -68,7 +67,8 @@ class Prelude:
         host = headers.get("host")
         render = RenderContext(api_url=f"{scope.get('scheme', 'http')}://{host}{root}/api", driver_name=driver,
                                provider=provider)
-        context = RequestContext(render=render, matrix=matrix, ranked=ranked, query=query)
+        context = RequestContext(render=render, matrix=matrix, ranked=ranked, query=query,
+                                 document_formats=self.services.document_formats)
         scope.setdefault("state", {})["deltacloud"] = context
         scope["path"] = root + matrix.path
         scope["raw_path"] = (root + matrix.path).encode("utf-8")
@@ -81,7 +81,7 @@ class Prelude:
             error = ValidationError("Malformed matrix parameter in the path: write ;name=value "
                                     "(e.g. /api;driver=mock;provider=default).")
             env = self.services.render_env(context, matrix.path)
-            await responses.error(error, choose(ranked, DOCUMENT_FORMATS), env)(scope, receive, send)
+            await responses.error(error, context.error_format, env)(scope, receive, send)
             return
         override = headers.get("x-http-method-override")
         if scope["method"] == "POST":
@@ -133,7 +133,7 @@ class Prelude:
                 scope["method"] = value.upper()
         sent = False
 
-        async def replay() -> dict[str, Any]:
+        async def replay() -> Message:
             nonlocal sent
             if not sent:
                 sent = True

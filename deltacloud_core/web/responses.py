@@ -174,7 +174,7 @@ class ResponseFactory:
         if isinstance(error, AuthenticationFailure):
             extra.setdefault("WWW-Authenticate", f'Basic realm="{driver}-deltacloud@{self.hostname}"')
         renderer = self.renderers.get(fmt or "xml")
-        if renderer is None or fmt not in ("xml", "json", "html"):
+        if renderer is None or not getattr(renderer, "documents", True):
             renderer = self.renderers["xml"]
         body = renderer.render_error(error, env)
         return self.finish(status=error.status, body=body, content_type=renderer.content_type, driver=driver,

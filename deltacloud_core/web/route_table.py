@@ -61,9 +61,10 @@ def collection_routes(services: Services, root: ApiRoot, collection: Collection)
             routes.append(OriginalRoute(base + op.path, root.empty_head, methods=["HEAD"]))
     routes.append(OriginalRoute(base, root.options_collection(collection), methods=["OPTIONS"]))
     for name in STANDARD_OPERATIONS:
-        op = collection.operation(name)
-        if op is not None:
-            routes.append(OriginalRoute(f"{base}/{name}", root.options_operation(collection, op), methods=["OPTIONS"]))
+        standard = collection.operation(name)
+        if standard is not None:
+            routes.append(OriginalRoute(f"{base}/{name}", root.options_operation(collection, standard),
+                                        methods=["OPTIONS"]))
     for op in collection.operations:
         if op.name not in STANDARD_OPERATIONS and op.member:
             routes.append(OriginalRoute(base + op.path, root.options_operation(collection, op), methods=["OPTIONS"]))

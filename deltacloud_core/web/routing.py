@@ -38,9 +38,6 @@ class OriginalRoute(Route):
         return (Match.NONE, {}) if match == Match.PARTIAL else (match, child)
 
 
-_NO_MATCH = object()
-
-
 def _route_key(path: str) -> tuple[str, ...]:
     """The first two segments of a path: ``/api/instances/inst0`` -> ``("api", "instances")``."""
     return tuple(path.split("/", 3)[1:3])
@@ -60,12 +57,14 @@ class IndexedRouter(Router):
     _index: dict[tuple[str, ...], list[Any]]
     _wildcards: list[Any]
     _indexed: tuple[int, int] = (0, -1)
-    _matches: dict[tuple[str, str, str], Any]
+    #: (method, root path, path) -> (route, endpoint, path params), or None for no direct match.
+    _matches: dict[tuple[str, str, str], tuple[Any, Any, dict[str, Any]] | None]
 
     def _build_index(self) -> None:
         keyed: dict[tuple[str, ...], None] = {}
         for route in self.routes:
-            if type(route) in (Route, OriginalRoute) and "{" not in "".join(_route_key(route.path)):
+            if isinstance(route, Route) and type(route) in (Route, OriginalRoute) \
+                    and "{" not in "".join(_route_key(route.path)):
                 keyed[_route_key(route.path)] = None
         self._index = {key: [r for r in self.routes if self._may_match(r, key)] for key in keyed}
         self._wildcards = [r for r in self.routes if self._may_match(r, None)]
@@ -89,30 +88,31 @@ class IndexedRouter(Router):
         if self._indexed != (id(self.routes), len(self.routes)):
             self._build_index()
         if "path_params" in scope:  # set by an outer app: merged into every match, not remembered
-            known = self._match(scope)
-            return None if known is _NO_MATCH else (known[0], {"endpoint": known[1], "path_params": known[2]})
+            found = self._match(scope)
+            return None if found is None else (found[0], {"endpoint": found[1], "path_params": found[2]})
         key = (scope["method"], scope.get("root_path", ""), scope["path"])
-        known = self._matches.get(key)
-        if known is None:
+        if key in self._matches:
+            known = self._matches[key]
+        else:
             known = self._match(scope)
             if len(self._matches) >= 4096:
                 self._matches.clear()
             self._matches[key] = known
-        if known is _NO_MATCH:
+        if known is None:
             return None
         route, endpoint, path_params = known
         return route, {"endpoint": endpoint, "path_params": dict(path_params)}
 
-    def _match(self, scope: Scope) -> tuple[Any, Any, dict[str, Any]] | object:
+    def _match(self, scope: Scope) -> tuple[Any, Any, dict[str, Any]] | None:
         for route in self._index.get(_route_key(_route_path(scope)), self._wildcards):
             match, child_scope = route.matches(scope)
             if match is Match.FULL:
                 if set(child_scope) != {"endpoint", "path_params"}:
-                    return _NO_MATCH  # a route that adds more to the scope: not remembered this way
+                    return None  # a route that adds more to the scope: not remembered this way
                 return route, child_scope["endpoint"], child_scope["path_params"]
             if match is Match.PARTIAL:
-                return _NO_MATCH
-        return _NO_MATCH
+                return None
+        return None
 
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -15,7 +15,7 @@ from typing import Any
 import pluggy
 from starlette.requests import Request
 
-from ..collections.base import Collection, CollectionRegistry, Resource
+from ..collections.base import Collection, CollectionRegistry, Operation, Resource
 from ..drivers.base import Driver
 from ..drivers.registry import DriverRegistry, UnknownDriver
 from ..errors import RuntimeFailure
@@ -63,6 +63,8 @@ class Services:
     responses: ResponseFactory
     providers: ProviderPolicy
     machines: StateMachines
+    #: Formats of the renderers that render every document: xml, json, html and plugins' ones.
+    document_formats: frozenset[str]
     _supported: dict[type[Driver], tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
@@ -83,7 +85,14 @@ class Services:
         return cls(settings=settings, plugins=plugins, drivers=drivers, collections=collections, features=features,
                    renderers=renderers, resources=resources, fragments=fragments,
                    responses=ResponseFactory(renderers, settings.hostname, etag=fragments.etag),
-                   providers=settings.provider_policy(), machines=StateMachines(plugins))
+                   providers=settings.provider_policy(), machines=StateMachines(plugins),
+                   document_formats=renderers.document_formats())
+
+    def formats_of(self, operation: Operation) -> frozenset[str]:
+        """The formats ``operation`` answers in: its own list, else every document format; plus
+        its extra ones."""
+        formats = operation.formats if operation.formats is not None else self.document_formats
+        return formats | operation.extra_formats
 
     # -- drivers -------------------------------------------------------------------------------
     def load_driver(self, context: RequestContext) -> type[Driver]:

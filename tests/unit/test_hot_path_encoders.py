@@ -159,7 +159,7 @@ def _instances() -> list:
 
 def test_fast_dumpers_match_marshmallow_for_every_resource() -> None:
     from deltacloud_core.drivers.registry import DriverRegistry
-    from deltacloud_core.schemas.context import ContextVar, RenderContext
+    from deltacloud_core.schemas.context import RenderContext, rendering
     from deltacloud_core.schemas.fastdump import dumper
     from deltacloud_core.web import Settings, create_app
 
@@ -168,7 +168,7 @@ def test_fast_dumpers_match_marshmallow_for_every_resource() -> None:
     ctx = RenderContext(api_url="http://h/api", driver_cls=driver_cls, state_machine=driver_cls.INSTANCE_STATES)
     objects = {"instance": _instances()}
     checked = 0
-    with ContextVar(ctx):
+    with rendering(ctx):
         for resource in app.services.resources.values():
             for schema in resource.schemas.values():
                 for obj in objects.get(resource.name, []):

@@ -10,10 +10,10 @@ from typing import Any, Protocol
 
 from ...collections.base import Collection, Operation, Outcome, Resource
 from ...errors import DeltacloudError
-from ...schemas.context import RenderContext
+from ...schemas.context import RenderContext, rendering
 from .fragments import FragmentCache
 
-__all__ = ["RenderEnv", "Renderer", "RendererRegistry"]
+__all__ = ["RenderEnv", "Renderer", "RendererRegistry", "error_tree", "outcome_tree"]
 
 
 class _LazyPage:
@@ -69,6 +69,29 @@ class RenderEnv:
         return (fmt, resource, context.api_url, context.driver_cls, context.provider)
 
 
+def outcome_tree(outcome: Outcome, env: RenderEnv) -> Any:
+    """An outcome as plain data, as the JSON document has it: ``{"<plural>": [...]}`` for a
+    collection, ``{"<tag>": {...}}`` for a member (the member itself when not wrapped), dumped by
+    the resource's JSON schema. What a plugin's renderer of another format starts from."""
+    from ...schemas.fastdump import dumper
+
+    resource = env.resources[outcome.resource or ""]
+    dump = dumper(resource.schemas["json"])
+    with rendering(env.context):
+        if outcome.kind == "collection":
+            return {resource.plural: [dump(item) for item in outcome.data]}
+        tree = dump(outcome.data)
+    return {resource.tag: tree} if outcome.wrap else tree
+
+
+def error_tree(error: DeltacloudError) -> dict[str, Any]:
+    """An error as plain data, as the JSON error document has it."""
+    doc: dict[str, Any] = {"code": error.status, "message": error.message, "error": error.error_class}
+    if error.backend_code:
+        doc["backend_code"] = error.backend_code
+    return doc
+
+
 class Renderer(Protocol):
     """One output format."""
 
@@ -78,6 +101,9 @@ class Renderer(Protocol):
     media_types: tuple[str, ...]
     #: Content-Type of rendered documents.
     content_type: str
+    #: True (the usual case) when it renders every outcome and error document, so every operation
+    #: without a format list of its own answers in it; False for special renderings (``png``).
+    documents: bool
 
     def render(self, outcome: Outcome, env: RenderEnv) -> bytes:
         """Render a successful outcome (collection or member)."""
@@ -111,6 +137,10 @@ class RendererRegistry:
 
     def get(self, name: str) -> Renderer | None:
         return self._renderers.get(name)
+
+    def document_formats(self) -> frozenset[str]:
+        """The formats of renderers that render every document (``documents``, True by default)."""
+        return frozenset(r.name for r in self._renderers.values() if getattr(r, "documents", True))
 
     def media_types(self) -> dict[str, tuple[str, ...]]:
         """Format -> Accept types, in the fixed order xml, json, html, then the others."""

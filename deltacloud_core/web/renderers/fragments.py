@@ -129,7 +129,7 @@ class FragmentCache:
         if last is not None:
             old_parts = last[0]
             if len(old_parts) == len(parts) and all(map(is_, old_parts, parts)):
-                return last[1]  # type: ignore[no-any-return]
+                return last[1]
             self._drop_document(scope)
         body = join(parts)
         if len(body) <= min(_MAX_DOCUMENT, self.max_bytes // 4):
@@ -147,7 +147,7 @@ class FragmentCache:
         if entry is not None and entry[1] is body:
             if entry[2] is None:
                 entry[2] = hashlib.md5(body, usedforsecurity=False).hexdigest()
-            return entry[2]  # type: ignore[no-any-return]
+            return entry[2]
         return hashlib.md5(body, usedforsecurity=False).hexdigest()
 
     def _drop_document(self, scope: Hashable) -> None:

@@ -21,9 +21,10 @@ def _machine(outcome: Outcome) -> StateMachine:
 
 
 class GraphvizRenderer:
-    name = "gv"
-    media_types = ("application/ghostscript",)
-    content_type = "application/ghostscript"
+    name: str = "gv"
+    media_types: tuple[str, ...] = ("application/ghostscript",)
+    content_type: str = "application/ghostscript"
+    documents: bool = False
 
     def render(self, outcome: Outcome, env: RenderEnv) -> bytes:
         return _machine(outcome).to_graphviz().encode()
@@ -33,9 +34,10 @@ class GraphvizRenderer:
 
 
 class PngRenderer:
-    name = "png"
-    media_types = ("image/png",)
-    content_type = "image/png"
+    name: str = "png"
+    media_types: tuple[str, ...] = ("image/png",)
+    content_type: str = "image/png"
+    documents: bool = False
 
     def render(self, outcome: Outcome, env: RenderEnv) -> bytes:
         source = _machine(outcome).to_graphviz()

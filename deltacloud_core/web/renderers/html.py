@@ -12,13 +12,13 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from jinja2 import ChoiceLoader, Environment, PackageLoader, TemplateNotFound, select_autoescape
+from jinja2 import BaseLoader, ChoiceLoader, Environment, PackageLoader, TemplateNotFound, select_autoescape
 
-from ...collections.base import Outcome
+from ...collections.base import Collection, Outcome
 from ...errors import DeltacloudError
 from ...hardware import HardwareProfile, format_value
 from ...hookspecs import hookimpl
-from ...schemas.context import ContextVar, RenderContext
+from ...schemas.context import RenderContext, rendering
 from ..settings import API_VERSION
 from . import RenderEnv, RendererRegistry
 
@@ -62,12 +62,16 @@ def nav_links(ctx: RenderContext, supported: list[str] | None) -> list[tuple[str
 
 
 class HtmlRenderer:
-    name = "html"
-    media_types = ("application/xhtml+xml", "text/html", "*/*")
-    content_type = "text/html"
+    name: str = "html"
+    media_types: tuple[str, ...] = ("application/xhtml+xml", "text/html", "*/*")
+    content_type: str = "text/html"
+    documents: bool = True
 
     def __init__(self) -> None:
-        self._loader = ChoiceLoader([PackageLoader("deltacloud_core.web", "templates")])
+        #: Template loaders, first match wins: plugins' and collections' in front of the core's.
+        self._loaders: list[BaseLoader] = [PackageLoader("deltacloud_core.web", "templates")]
+        self._loader = ChoiceLoader(self._loaders)
+        self._packages: set[str] = set()
         self.env = Environment(loader=self._loader, autoescape=select_autoescape(default=True),
                                trim_blocks=True, lstrip_blocks=True, auto_reload=False)
         self.env.filters.update(label=label, hw_value=hw_value, hw_summary=hw_summary, value=format_value,
@@ -75,7 +79,15 @@ class HtmlRenderer:
 
     def add_loader(self, loader: Any) -> None:
         """Put a template loader in front of the core's (a plugin's own templates)."""
-        self._loader.loaders.insert(0, loader)
+        self._loaders.insert(0, loader)
+
+    def _collection_templates(self, collection: Collection | None) -> None:
+        """A collection's own ``templates/`` (``Collection.templates``), looked up before the core's
+        from the first page of that collection on."""
+        package = collection.templates if collection is not None else None
+        if package is not None and package not in self._packages:
+            self._packages.add(package)
+            self.add_loader(PackageLoader(package, "templates"))
 
     def _template(self, *names: str) -> Any:
         for name in names:
@@ -103,10 +115,11 @@ class HtmlRenderer:
         return values
 
     def render(self, outcome: Outcome, env: RenderEnv) -> bytes:
+        self._collection_templates(env.collection)
         resource = env.resources.get(outcome.resource or "")
         values = self._common(env)
         json_schema = resource.schemas.get("json") if resource else None
-        with ContextVar(env.context):
+        with rendering(env.context):
             if outcome.kind == "collection":
                 assert resource is not None
                 template = self._template(f"{resource.plural}.html", "collection.html")
@@ -125,7 +138,7 @@ class HtmlRenderer:
         """A page that is no outcome (the API docs, the OpenAPI viewer): the common values, then ``values``."""
         merged = self._common(env)
         merged.update(values)
-        with ContextVar(env.context):
+        with rendering(env.context):
             return self._template(template).render(**merged).encode("utf-8")
 
     def render_error(self, error: DeltacloudError, env: RenderEnv) -> bytes:

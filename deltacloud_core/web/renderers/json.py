@@ -10,9 +10,9 @@ import orjson
 from ...collections.base import Outcome
 from ...errors import DeltacloudError
 from ...hookspecs import hookimpl
-from ...schemas.context import ContextVar
+from ...schemas.context import rendering
 from ...schemas.fastdump import dumper
-from . import RenderEnv, RendererRegistry
+from . import RenderEnv, RendererRegistry, error_tree
 
 __all__ = ["JsonRenderer"]
 
@@ -79,14 +79,15 @@ def _list_document(plural: str, parts: list[bytes]) -> bytes:
 
 
 class JsonRenderer:
-    name = "json"
-    media_types = ("application/json",)
-    content_type = "application/json"
+    name: str = "json"
+    media_types: tuple[str, ...] = ("application/json",)
+    content_type: str = "application/json"
+    documents: bool = True
 
     def render(self, outcome: Outcome, env: RenderEnv) -> bytes:
         resource = env.resources[outcome.resource or ""]
         schema = resource.schemas["json"]
-        with ContextVar(env.context):
+        with rendering(env.context):
             if outcome.kind == "collection":
                 return self._render_list(resource.plural, dumper(schema), outcome.data, env)
             tree = dumper(schema)(outcome.data)
@@ -107,10 +108,7 @@ class JsonRenderer:
                                    lambda parts: _list_document(plural, parts))
 
     def render_error(self, error: DeltacloudError, env: RenderEnv) -> bytes:
-        doc: dict[str, Any] = {"code": error.status, "message": error.message, "error": error.error_class}
-        if error.backend_code:
-            doc["backend_code"] = error.backend_code
-        return dumps(doc)
+        return dumps(error_tree(error))
 
 
 @hookimpl

@@ -11,7 +11,7 @@ import xmltodict
 from ...collections.base import Outcome, Resource
 from ...errors import DeltacloudError
 from ...hookspecs import hookimpl
-from ...schemas.context import ContextVar
+from ...schemas.context import rendering
 from ...schemas.fastdump import dumper
 from . import RenderEnv, RendererRegistry, xmlwriter
 
@@ -48,18 +48,19 @@ def _element(tag: str, tree: Any) -> bytes:
 
 
 class XmlRenderer:
-    name = "xml"
-    media_types = ("application/xml", "text/xml")
-    content_type = "application/xml"
+    name: str = "xml"
+    media_types: tuple[str, ...] = ("application/xml", "text/xml")
+    content_type: str = "application/xml"
+    documents: bool = True
 
     def dump_member(self, resource: Resource, item: Any, env: RenderEnv) -> Any:
-        with ContextVar(env.context):
+        with rendering(env.context):
             return resource.schemas["xml"].dump(item)
 
     def render(self, outcome: Outcome, env: RenderEnv) -> bytes:
         resource = env.resources[outcome.resource or ""]
         schema = resource.schemas["xml"]
-        with ContextVar(env.context):
+        with rendering(env.context):
             if outcome.kind == "collection":
                 items = list(outcome.data)
                 if resource.xml_sort is not None:

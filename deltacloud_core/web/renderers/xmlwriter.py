@@ -42,7 +42,7 @@ _BAD_CHARS = frozenset("<>/\"'=")
 
 def _check_name(name: object) -> str:
     if name in _GOOD_NAMES:
-        return name  # type: ignore[return-value]
+        return name
     if (not isinstance(name, str) or name.startswith(("?", "!")) or any(c in _BAD_CHARS for c in name)
             or any(c.isspace() for c in name) or name == "#comment"):
         raise Unsupported(name)
@@ -96,10 +96,10 @@ def _emit(key: object, value: Any, depth: int, out: list[str]) -> None:
     kind = type(value)
     # Fast paths for the common leaves: text and empty elements.
     if kind is str:
-        out.append(indent + "<" + name + ">" + _escape(value) + "</" + name + ">" + end)  # type: ignore[operator]
+        out.append(indent + "<" + name + ">" + _escape(value) + "</" + name + ">" + end)
         return
     if value is None:
-        out.append(indent + "<" + name + "></" + name + ">" + end)  # type: ignore[operator]
+        out.append(indent + "<" + name + "></" + name + ">" + end)
         return
     if kind is dict:
         values: Any = (value,)
@@ -134,14 +134,14 @@ def _emit(key: object, value: Any, depth: int, out: list[str]) -> None:
             if isinstance(iv, list) and not iv:
                 continue
             children.append((ik, iv))
-        start = indent + "<" + name + ("".join(attrs) if attrs else "") + ">"  # type: ignore[operator]
+        start = indent + "<" + name + ("".join(attrs) if attrs else "") + ">"
         if children:
             out.append(start + "\n")
             for child_key, child_value in children:
                 _emit(child_key, child_value, depth + 1, out)
-            out.append((_escape(cdata) if cdata else "") + indent + "</" + name + ">" + end)  # type: ignore[operator]
+            out.append((_escape(cdata) if cdata else "") + indent + "</" + name + ">" + end)
         else:
-            out.append(start + (_escape(cdata) if cdata else "") + "</" + name + ">" + end)  # type: ignore[operator]
+            out.append(start + (_escape(cdata) if cdata else "") + "</" + name + ">" + end)
 
 
 def unparse(doc: Mapping[Any, Any]) -> str:

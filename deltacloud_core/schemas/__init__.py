@@ -1,0 +1,1 @@
+"""marshmallow dump schemas: a model -> a JSON object or an xmltodict tree (see docs/architecture.md)."""
