@@ -6,6 +6,7 @@
 #   make install  (re)install everything into .venv, editable
 #   make lint     ruff
 #   make bench    benchmarks/run.py, when the benchmarks exist
+#   make dist     every distribution's wheel and sdist (core, plugins, clients, docs examples) into dist/
 #   make clean    caches and build output (make distclean also removes .venv)
 
 PYTHON ?= python3
@@ -29,7 +30,7 @@ RUN_STAMP := $(VENV)/.deltacloud-run
 TEST_EXTRA = $(if $(shell grep -s '^test *=' $(1)/pyproject.toml),[test])
 NPM_PACKAGES := $(patsubst %/package.json,%,$(sort $(wildcard plugins/*/package.json)))
 
-.PHONY: install run test lint bench clean distclean system-deps
+.PHONY: install run test lint bench dist clean distclean system-deps
 
 install:
 	@rm -f $(DEV_STAMP)
@@ -55,6 +56,14 @@ bench:
 	else \
 		echo "benchmarks are not there yet (no benchmarks/run.py); nothing to do."; \
 	fi
+
+# Built by hatchling (every distribution's build backend) from the venv, without build isolation, so it
+# works offline; what pip installs from dist/ needs only the distributions' own dependencies.
+dist: $(DEV_STAMP)
+	@rm -rf dist && mkdir -p dist
+	$(BIN)/python -m hatchling build -d dist
+	@for pkg in $(PACKAGES); do echo "hatchling build $$pkg"; (cd $$pkg && $(abspath $(BIN))/python -m hatchling build -d $(abspath dist)) || exit 1; done
+	@ls dist
 
 clean:
 	rm -rf build dist .pytest_cache .ruff_cache .hypothesis *.egg-info

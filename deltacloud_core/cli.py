@@ -6,7 +6,9 @@ environment variables (``API_DRIVER``, ``API_PROVIDER``, ``API_USER``/``API_PASS
 which :meth:`deltacloud_core.web.Settings.from_env` reads in :func:`_app_factory`.
 
 Exit status: 0 after ``--list-drivers`` or a clean shutdown, 2 for bad arguments or an
-unknown driver (with the ``pip install deltacloud-<name>`` hint).
+unknown driver (naming the installed ones, with the ``pip install deltacloud-<name>`` hint); with
+no driver installed at all (the core alone), ``--list-drivers`` exits 1 and the server 2, both
+saying how to install one.
 """
 
 from __future__ import annotations
@@ -25,6 +27,14 @@ if TYPE_CHECKING:
 __all__ = ["build_parser", "main"]
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+
+#: What to do when no driver is installed at all (the core alone).
+NO_DRIVER = (
+    "no Deltacloud driver is installed in this environment ({python}). deltacloudd serves clouds through "
+    "drivers, each a distribution of its own (deltacloud-<name>) found through the 'deltacloud.drivers' "
+    "entry-point group. Install one into this environment, e.g. the mock driver: from a checkout of the "
+    "repository 'pip install plugins/deltacloud-mock', or from the wheels 'make dist' builds "
+    "'pip install dist/deltacloud_mock-*.whl'; or write your own (docs/writing-a-driver.md in the repository).")
 
 
 def _app_factory() -> DeltacloudApp:
@@ -86,6 +96,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _driver_chosen(argv: Sequence[str] | None) -> bool:
+    """The driver was named (``-i``, ``--driver``, ``API_DRIVER``), not left at the default."""
+    words = sys.argv[1:] if argv is None else list(argv)
+    return bool(os.environ.get("API_DRIVER")) or any(
+        w in ("-i", "--driver") or w.startswith(("--driver=", "-i")) for w in words)
+
+
 def _installed(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
@@ -107,8 +124,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .plugins import blocked_names
 
     registry = DriverRegistry(blocked=blocked_names())
+    installed = registry.names()
+    if not installed:
+        print(f"deltacloudd: error: {NO_DRIVER.format(python=sys.executable)}", file=sys.stderr)
+        return 1 if args.list_drivers else 2
     if args.list_drivers:
-        for name in registry.names():
+        for name in installed:
             print(name)
         return 0
 
@@ -116,8 +137,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         registry.load(driver)
     except UnknownDriver as exc:
-        installed = ", ".join(registry.names()) or "none"
-        print(f"deltacloudd: error: {exc.message} Installed drivers: {installed}.", file=sys.stderr)
+        chosen = "" if _driver_chosen(argv) else f" ('{driver}' is the default driver.)"
+        print(f"deltacloudd: error: {exc.message}{chosen} Installed drivers: {', '.join(installed)}; "
+              "choose one with -i <driver> (or API_DRIVER).", file=sys.stderr)
         return 2
 
     # Workers are separate processes: hand them the settings through the environment.

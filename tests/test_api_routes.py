@@ -294,6 +294,31 @@ class TestDrivers:
         root = xml_of(response)
         assert (root.tag, root.get("id"), root.findtext("name")) == ("driver", "mock", "Mock")
 
+    def test_show_json_lists_live_providers_as_the_xml_does(self, mock_storage):
+        """A driver without ENTRYPOINTS whose ``providers()`` lists them live: the original's JSON (the
+        configuration entry) showed none of them; ours adds ``providers``, the XML's list."""
+        from starlette.testclient import TestClient
+
+        from deltacloud_core import Driver, ProviderInfo, Realm
+        from deltacloud_core.drivers.registry import DriverRegistry
+        from deltacloud_core.web import Settings, create_app
+
+        class LiveDriver(Driver):
+            def providers(self) -> list[ProviderInfo]:
+                return [ProviderInfo("north", {"compute": "https://north.example"}), ProviderInfo("south")]
+
+            def list_realms(self, **filters: str) -> list[Realm]:
+                return []
+
+        registry = DriverRegistry()
+        registry.register("live", LiveDriver)
+        with TestClient(create_app(Settings(default_driver="live"), drivers=registry), base_url=BASE) as client:
+            shown = client.get("/api/drivers/live?format=json").json()["driver"]
+            root = xml_of(client.get("/api/drivers/live?format=xml"))
+        assert shown == {"name": "Live", "id": "live", "providers": [
+            {"id": "north", "entrypoints": {"compute": "https://north.example"}}, {"id": "south"}]}
+        assert [p.get("id") for p in root.findall("provider")] == [p["id"] for p in shown["providers"]]
+
     @pytest.mark.parametrize("fmt", FORMATS)
     def test_unknown_is_empty_404(self, anon, fmt):
         response = anon.get(f"/api/drivers/foo?format={fmt}")

@@ -43,6 +43,40 @@ def test_unknown_driver_exits_2_with_install_hint(mock_storage):
     assert "pip install deltacloud-nosuchcloud" in result.stderr
 
 
+def _every_driver_blocked(mock_storage: Path) -> dict[str, str]:
+    """The environment of the core alone: every installed driver blocked (DELTACLOUD_BLOCK_PLUGINS)."""
+    from importlib.metadata import entry_points
+
+    names = sorted({ep.name for ep in entry_points(group="deltacloud.drivers")})
+    return _env(mock_storage, DELTACLOUD_BLOCK_PLUGINS=",".join(names))
+
+
+def test_list_drivers_with_no_driver_says_how_to_install_one(mock_storage):
+    result = subprocess.run([*CLI, "--list-drivers"], env=_every_driver_blocked(mock_storage), capture_output=True,
+                            text=True, timeout=60, check=False)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert "no Deltacloud driver is installed" in result.stderr
+    assert "pip install plugins/deltacloud-mock" in result.stderr and "make dist" in result.stderr
+
+
+def test_the_server_with_no_driver_exits_2_saying_how_to_install_one(mock_storage):
+    result = subprocess.run([*CLI, "-p", str(free_port())], env=_every_driver_blocked(mock_storage),
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 2
+    assert "no Deltacloud driver is installed" in result.stderr
+    assert "pip install deltacloud-mock" not in result.stderr  # not on an index: the hint would not work
+
+
+def test_a_missing_default_driver_names_the_installed_ones(mock_storage):
+    result = subprocess.run([*CLI, "-p", str(free_port())], env=_env(mock_storage, DELTACLOUD_BLOCK_PLUGINS="mock"),
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 2
+    assert "'mock' is the default driver" in result.stderr
+    listed = re.search(r"Installed drivers: ([\w, ]+);", result.stderr)
+    assert listed and "mock" not in listed.group(1).split(", "), result.stderr
+    assert "choose one with -i <driver>" in result.stderr
+
+
 def test_defaults_are_the_originals(monkeypatch):
     for name in ("API_DRIVER", "API_PROVIDER", "API_HOST", "API_PORT"):
         monkeypatch.delenv(name, raising=False)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from deltacloud_core import hookspecs
+from deltacloud_core import hookspecs, models
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -85,6 +85,29 @@ def test_every_driver_method_is_in_driver_contract_md():
     text = (DOCS / "driver-contract.md").read_text()
     missing = [m for m in _driver_methods() if not re.search(rf"`{m}[(` ]", text)]
     assert not missing, f"docs/driver-contract.md does not describe Driver.{', Driver.'.join(missing)}"
+
+
+def _model_sections(text: str) -> dict[str, str]:
+    """``### `Name` ``/``### `A` and `B` `` sections of driver-contract.md's Models part, by model name."""
+    part = text.split("\n## Models\n", 1)[1].split("\n## ", 1)[0]
+    sections: dict[str, str] = {}
+    for chunk in part.split("\n### ")[1:]:
+        heading, _, body = chunk.partition("\n")
+        for name in re.findall(r"`(\w+)`", heading):
+            sections[name] = body
+    return sections
+
+
+@pytest.mark.parametrize("model", sorted(models.__all__))
+def test_every_model_field_is_in_driver_contract_md(model):
+    import dataclasses
+
+    sections = _model_sections((DOCS / "driver-contract.md").read_text())
+    assert model in sections, f"docs/driver-contract.md has no '### `{model}`' section under '## Models'"
+    body = sections[model]
+    fields = [f.name for f in dataclasses.fields(getattr(models, model))]
+    missing = [f for f in fields if not re.search(rf"^\| `({model}\.)?{f}` \|", body, re.MULTILINE)]
+    assert not missing, f"docs/driver-contract.md does not describe {model}.{f', {model}.'.join(missing)}"
 
 
 def test_index_links_every_page():
@@ -195,6 +218,9 @@ def test_hook_examples_do_what_they_say(hook_examples, mock_storage, caplog):
 
         text = app.renderers["txt"]  # deltacloud_register_renderers
         assert text.render(Outcome.collection("realm", [Realm("us", "US"), Realm("eu", "EU")]), None) == b"us\neu\n"
+        realms = client.get("/api/realms", headers={"Accept": "text/plain"})  # a core collection answers in it
+        assert (realms.status_code, realms.headers["content-type"]) == (200, "text/plain; charset=utf-8")
+        assert realms.text.splitlines() == [r["id"] for r in client.get("/api/realms?format=json").json()["realms"]]
 
         states = client.get("/api/instance_states", params={"format": "json"})  # deltacloud_instance_state_machine
         assert states.status_code == 200

@@ -32,12 +32,23 @@ class DriverListXml:
 
 
 class DriverJson:
-    shape: dict[str, Any] = {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}},
-                             "required": ["id"]}
+    """The original's configuration entry and the id; plus ``providers`` when the driver listed its
+    providers live (the original's JSON showed the configuration only, so a driver without
+    ``ENTRYPOINTS`` showed none of the providers its XML lists)."""
+
+    shape: dict[str, Any] = {"type": "object", "properties": {
+        "id": {"type": "string"}, "name": {"type": "string"},
+        "providers": {"type": "array", "items": {"type": "object", "required": ["id"], "properties": {
+            "id": {"type": "string"}, "entrypoints": {"type": "object", "additionalProperties": {"type": "string"}}}}}},
+        "required": ["id"]}
 
     def dump(self, shown: tuple[DriverInfo, list[ProviderInfo]]) -> dict[str, Any]:
-        info, _providers = shown
-        return {**info.config(), "id": info.id}
+        info, providers = shown
+        out: dict[str, Any] = {**info.config(), "id": info.id}
+        if providers and providers != info.providers():
+            out["providers"] = [{"id": p.id, **({"entrypoints": dict(p.entrypoints)} if p.entrypoints else {})}
+                                for p in providers]
+        return out
 
 
 class DriverXml:

@@ -8,12 +8,25 @@ driver level and over HTTP.
 Instances: create, then random actions, legal and illegal, on the instances it created
 (never on others). After every step: every state is one the machine knows, the actions
 an instance advertises are the machine's for its state, an illegal action was refused
-(405, or 412 when the driver lacks it) and left the state as it was, a destroyed instance
-is gone. Teardown destroys whatever is left, along the machine's own transitions.
+(405, or 412 when the driver lacks it) and left the state as it was, ``GET /instances/X``
+shows instance X, and what a new instance refers to (image, realm, hardware profile, key)
+exists. A destroyed instance is gone: it leaves ``GET /instances`` (within
+``settle_timeout``) and ``GET /instances/X`` answers 404 or, as clouds that keep terminated
+instances visible for a while do (EC2), shows it ``FINISH`` without actions; STATES.md:
+``finish`` is the state after the instance is gone. Teardown destroys whatever is left,
+along the machine's own transitions.
+
+A bounded wait that runs out (an instance stuck in ``PENDING``, a destroyed one still listed)
+fails with the instance and its state, and every later wait for the same driver fails at once
+with that message instead of waiting again: hypothesis replays examples while it shrinks, and
+every test that makes an instance would wait ``settle_timeout`` once more.
 
 Buckets and blobs: the server must hold exactly what an in-memory model says was
 stored: bucket list, blob list per bucket, every blob's bytes and length. Refused
 operations (deleting a missing blob, a non-empty bucket) change nothing.
+
+What the machines did is counted in a :class:`collections.Counter` (``instances created``,
+``instance actions``, ``blob round trips`` ...), which the kit's summary line reports.
 """
 
 from __future__ import annotations
@@ -21,8 +34,12 @@ from __future__ import annotations
 import secrets
 import time
 import warnings
+from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from ..state_machine import state_name
 
 if TYPE_CHECKING:
     from hypothesis.stateful import RuleBasedStateMachine
@@ -31,8 +48,8 @@ if TYPE_CHECKING:
     from .settings import ConformanceSettings
     from .transport import Reply, Transport
 
-__all__ = ["MISSING_ID", "Supports", "auto_closure", "bucket_lifecycle", "instance_lifecycle", "path_to_finish",
-           "run_machine", "transient"]
+__all__ = ["MISSING_ID", "InstanceProbe", "Supports", "auto_closure", "bucket_lifecycle", "instance_lifecycle",
+           "path_to_finish", "run_machine", "transient"]
 
 #: An id no backend has; used for not-found checks.
 MISSING_ID = "deltacloud-kit-missing"
@@ -40,6 +57,8 @@ MISSING_ID = "deltacloud-kit-missing"
 INSTANCE_ACTIONS: tuple[str, ...] = ("reboot", "start", "stop", "destroy")
 #: Predicate ``supports(method, path)``: the driver implements the operation serving it.
 Supports = Callable[[str, str], bool]
+#: ``check(collection, document) -> problems``: the references of one member document.
+References = Callable[[str, Mapping[str, Any]], list[str]]
 
 
 def auto_closure(machine: StateMachine, state: str) -> set[str]:
@@ -78,8 +97,6 @@ def path_to_finish(machine: StateMachine, state: str, usable: Callable[[str], bo
 
 
 def _action_request(action: str, instance_id: str) -> tuple[str, str]:
-    from urllib.parse import quote
-
     base = f"/instances/{quote(instance_id, safe='')}"
     return ("DELETE", base) if action == "destroy" else ("POST", f"{base}/{action}")
 
@@ -101,72 +118,234 @@ def run_machine(machine_cls: type[RuleBasedStateMachine], settings: ConformanceS
 
 # -- instances ------------------------------------------------------------------------------------
 
+def _advertised(doc: Mapping[str, Any]) -> list[str]:
+    return [a["rel"] for a in doc.get("actions") or () if a.get("rel") in INSTANCE_ACTIONS]
+
+
+class InstanceProbe:
+    """Looks at, waits for, creates and destroys instances over a transport, for every instance
+    check of the kit (the life-cycle machine, the first-instance check, the samples).
+
+    Remembers a bounded wait that ran out (``timed_out``, in ``memory``, which the kit shares
+    between the probes of one driver class): every later wait fails at once with the same
+    message, so a stuck instance costs ``settle_timeout`` once, not once per example or test.
+    """
+
+    def __init__(self, transport: Transport, machine: StateMachine, settings: ConformanceSettings,
+                 supports: Supports, *, tally: Counter[str] | None = None,
+                 references: References | None = None, made: set[str] | None = None,
+                 memory: dict[str, str] | None = None) -> None:
+        self.transport = transport
+        self.machine = machine
+        self.settings = settings
+        self.supports = supports
+        self.tally: Counter[str] = Counter() if tally is None else tally
+        self.references = references
+        #: Ids of the instances this probe created.
+        self.made: set[str] = set() if made is None else made
+        #: Where a wait that ran out is remembered (shared by the probes of one driver class).
+        self.memory: dict[str, str] = {} if memory is None else memory
+        self.start_states = auto_closure(machine, machine.next_state("start", "create") or "start")
+
+    def implemented(self, action: str) -> bool:
+        return self.supports(*_action_request(action, MISSING_ID))
+
+    # -- looking ---------------------------------------------------------------------------
+    def show(self, instance_id: str) -> dict[str, Any] | None:
+        """``GET /instances/<id>`` as a document; None for a 404. It must show that instance."""
+        reply = self.transport.request("GET", f"/instances/{quote(instance_id, safe='')}")
+        if reply.status == 404:
+            return None
+        assert reply.status == 200, f"GET /api/instances/{instance_id}: {reply.describe()}"
+        doc = reply.member("instance")
+        assert str(doc.get("id")) == instance_id, (
+            f"GET /api/instances/{instance_id} shows instance {doc.get('id')}: list_instances must honour the "
+            "id filter (the default get_instance returns the first of list_instances(id=...))")
+        return doc
+
+    def look(self, instance_id: str) -> str | None:
+        doc = self.show(instance_id)
+        return None if doc is None else state_name_of(doc)
+
+    def listed(self) -> dict[str, dict[str, Any]]:
+        reply = self.transport.request("GET", "/instances")
+        assert reply.status == 200, f"GET /api/instances: {reply.describe()}"
+        return {str(i["id"]): i for i in reply.document["instances"]}
+
+    def send(self, action: str, instance_id: str) -> Reply:
+        method, path = _action_request(action, instance_id)
+        return self.transport.request(method, path)
+
+    # -- waiting ---------------------------------------------------------------------------
+    @property
+    def timed_out(self) -> str | None:
+        """The failure of a wait that ran out, if one did."""
+        return self.memory.get("timed_out")
+
+    def _give_up(self, message: str) -> None:
+        raise AssertionError(message)
+
+    def poll(self, pending: Callable[[], str | None]) -> None:
+        """Call ``pending()`` until it returns None (it returns what is still wrong), at most
+        ``settle_timeout`` seconds; then fail with what was still wrong."""
+        why = pending()
+        if why is None:
+            return
+        if self.timed_out is not None:
+            self._give_up(self.timed_out)
+        timeout = self.settings.settle_timeout
+        deadline = time.monotonic() + timeout
+        while why is not None:
+            if time.monotonic() >= deadline:
+                self.memory["timed_out"] = (f"{why} (waited {timeout:g} s: ConformanceSettings.settle_timeout; "
+                                            "later waits for this driver fail at once)")
+                self._give_up(self.memory["timed_out"])
+            time.sleep(self.settings.poll_interval)
+            why = pending()
+
+    def settle(self, instance_id: str, when: str = "") -> str | None:
+        """The instance's state once it left transient states (None: it is gone)."""
+        seen: list[str | None] = []
+
+        def pending() -> str | None:
+            state = self.look(instance_id)
+            seen.append(state)
+            if state is None or not transient(self.machine, state):
+                return None
+            leaves = ", ".join(t.to for t in self.machine.transitions_from(state) if t.auto)
+            return (f"instance {instance_id} is still '{state.upper()}'{when}: the cloud leaves '{state}' on its "
+                    f"own (to {leaves}), so the driver must report the backend's current state")
+
+        self.poll(pending)
+        return seen[-1]
+
+    def wait_gone(self, instance_id: str) -> None:
+        """After a destroy: the instance leaves ``GET /instances``; ``GET /instances/<id>`` answers
+        404 or shows it FINISH without actions (STATES.md: ``finish`` is the state after it is gone)."""
+
+        def pending() -> str | None:
+            doc = self.show(instance_id)
+            state = "gone" if doc is None else str(doc.get("state"))
+            if doc is not None:
+                assert state_name(state) == "finish", (
+                    f"destroyed instance {instance_id} is '{state}' again (a destroyed instance is 404 or FINISH)")
+                actions = _advertised(doc)
+                assert not actions, f"destroyed instance {instance_id} is FINISH but advertises {actions}"
+            if instance_id not in self.listed():
+                return None
+            return (f"instance {instance_id} was destroyed, but GET /api/instances still lists it ('{state}'): "
+                    "a destroyed instance leaves the listing (STATES.md: 'finish' is the state after the instance "
+                    f"is gone); GET /api/instances/{instance_id} may go on showing it as FINISH for a while")
+
+        self.poll(pending)
+
+    # -- creating and destroying -----------------------------------------------------------
+    def create(self, params: Mapping[str, str]) -> list[dict[str, Any]]:
+        """``POST /instances``: the documents of what it created (one, or several)."""
+        reply = self.transport.request("POST", "/instances", params=params)
+        assert reply.status == 201, f"POST /api/instances {dict(params)}: {reply.describe()}"
+        doc = reply.document
+        members = doc["instances"] if isinstance(doc, dict) and "instances" in doc else [reply.member("instance")]
+        self.tally["instances created"] += len(members)
+        self.made.update(str(m["id"]) for m in members)
+        return members
+
+    def creation_problems(self, doc: Mapping[str, Any], params: Mapping[str, str]) -> list[str]:
+        """A new instance's state is one the machine allows after create; it is what was asked
+        for (image, hardware profile, realm) and everything it refers to exists."""
+        problems = []
+        instance_id = doc.get("id")
+        state = state_name_of(doc)
+        if state not in self.start_states:
+            problems.append(f"new instance {instance_id} is '{doc.get('state')}'; the state machine allows "
+                            f"{sorted(self.start_states)} right after create")
+        for param, key in (("image_id", "image"), ("hwp_id", "hardware_profile"), ("realm_id", "realm")):
+            wanted = params.get(param)
+            named = (doc.get(key) or {}).get("id") if isinstance(doc.get(key), Mapping) else None
+            if wanted and str(named) != wanted:
+                problems.append(f"new instance {instance_id} names {key} '{named}'; it was created with "
+                                f"{param}={wanted}")
+        if self.references is not None:
+            problems += self.references("instances", doc)
+        return problems
+
+    def destroy(self, instance_id: str) -> bool:
+        """Destroy along the machine's transitions, checking each step and that it is then gone;
+        False when the machine offers no way to ``finish`` with what the driver implements."""
+        for _ in range(2 * len(self.machine.states)):
+            state = self.settle(instance_id, " before it could be destroyed")
+            if state is None or state == "finish":
+                self.wait_gone(instance_id)
+                return True
+            actions = path_to_finish(self.machine, state, self.implemented)
+            if not actions:
+                return False
+            reply = self.send(actions[0], instance_id)
+            assert reply.status in (200, 202, 204, 303), (
+                f"{actions[0]} on '{state}' instance {instance_id} (on its way to finish): {reply.describe()}")
+            self.tally["instance actions"] += 1
+        raise AssertionError(f"instance {instance_id} did not reach 'finish' along the state machine's transitions")
+
+    def dispose(self, instance_id: str) -> None:
+        """Destroy if it can be done (never waits again after a wait ran out); warn, never fail."""
+        if self.timed_out is None:
+            try:
+                if self.destroy(instance_id):
+                    return
+            except AssertionError:
+                pass
+        state = "?"
+        if self.timed_out is None:
+            try:
+                state = str(self.look(instance_id))
+            except AssertionError:
+                pass
+        _leftover(f"instance {instance_id} ('{state}')")
+
+
+def state_name_of(doc: Mapping[str, Any]) -> str:
+    """A document's ``state`` as a machine state name (``RUNNING`` -> ``running``)."""
+    return state_name(doc.get("state"))
+
+
 def instance_lifecycle(transport: Transport, machine: StateMachine, settings: ConformanceSettings,
-                       create_params: Mapping[str, str], supports: Supports) -> type[RuleBasedStateMachine]:
-    """The instance life cycle as a ``RuleBasedStateMachine`` class bound to ``transport``."""
+                       create_params: Mapping[str, str], supports: Supports, *,
+                       probe: InstanceProbe | None = None) -> type[RuleBasedStateMachine]:
+    """The instance life cycle as a ``RuleBasedStateMachine`` class bound to ``transport``
+    (through ``probe``, which counts what it does and remembers a wait that ran out)."""
     from hypothesis import strategies as st
     from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-    from ..state_machine import state_name
-
-    def implemented(action: str) -> bool:
-        return supports(*_action_request(action, MISSING_ID))
-
-    start_states = auto_closure(machine, machine.next_state("start", "create") or "start")
+    instance_probe: InstanceProbe = probe or InstanceProbe(transport, machine, settings, supports)
+    implemented = instance_probe.implemented
 
     class InstanceLifecycle(RuleBasedStateMachine):
         def __init__(self) -> None:
             super().__init__()
             #: Instances this example created and that still exist: id -> last seen state.
             self.live: dict[str, str] = {}
+            #: Instances this example destroyed: listed again only when an id is given anew.
+            self.destroyed: set[str] = set()
             self.probed_missing = False
-
-        # -- helpers -------------------------------------------------------------------
-        def look(self, instance_id: str) -> str | None:
-            reply = transport.request("GET", f"/instances/{instance_id}")
-            if reply.status == 404:
-                return None
-            assert reply.status == 200, f"GET /instances/{instance_id}: {reply.describe()}"
-            return state_name(reply.member("instance").get("state"))
-
-        def settle(self, instance_id: str) -> str | None:
-            """The instance's state once it left transient states (None: it is gone)."""
-            deadline = time.monotonic() + settings.settle_timeout
-            state = self.look(instance_id)
-            while state is not None and transient(machine, state):
-                assert time.monotonic() < deadline, (
-                    f"instance {instance_id} stayed '{state}' for {settings.settle_timeout:g} s "
-                    "(ConformanceSettings.settle_timeout)")
-                time.sleep(settings.poll_interval)
-                state = self.look(instance_id)
-            return state
-
-        def send(self, action: str, instance_id: str) -> Reply:
-            method, path = _action_request(action, instance_id)
-            return transport.request(method, path)
 
         # -- rules ---------------------------------------------------------------------
         @precondition(lambda self: len(self.live) < settings.max_instances)
         @rule()
         def create(self) -> None:
-            reply = transport.request("POST", "/instances", params=create_params)
-            assert reply.status == 201, f"POST /instances {dict(create_params)}: {reply.describe()}"
-            doc = reply.document
-            members = doc["instances"] if isinstance(doc, dict) and "instances" in doc else [reply.member("instance")]
+            members = instance_probe.create(create_params)
             for member in members:
-                state = state_name(member.get("state"))
-                assert state in start_states, (
-                    f"new instance {member.get('id')} is '{member.get('state')}'; the state machine allows "
-                    f"{sorted(start_states)} right after create")
-                self.live[str(member["id"])] = state
+                self.live[str(member["id"])] = state_name_of(member)
+                self.destroyed.discard(str(member["id"]))  # clouds may give a destroyed instance's id again
+            problems = [p for m in members for p in instance_probe.creation_problems(m, create_params)]
+            assert not problems, "\n".join(problems)
 
         @precondition(lambda self: bool(self.live))
         @rule(data=st.data(), action=st.sampled_from(INSTANCE_ACTIONS))
         def act(self, data: Any, action: str) -> None:
             instance_id = data.draw(st.sampled_from(sorted(self.live)), label="instance")
-            before = self.settle(instance_id)
+            before = instance_probe.settle(instance_id, f" before {action}")
             assert before is not None, f"instance {instance_id} disappeared without being destroyed"
-            reply = self.send(action, instance_id)
+            reply = instance_probe.send(action, instance_id)
             allowed = machine.actions_for(before)
             if not implemented(action):
                 assert reply.status == 412, f"{action} is not implemented: expected 412, got {reply.describe()}"
@@ -176,22 +355,22 @@ def instance_lifecycle(transport: Transport, machine: StateMachine, settings: Co
                     f"got {reply.describe()}")
             else:
                 assert reply.status in (200, 202, 204, 303), f"{action} on '{before}': {reply.describe()}"
+                instance_probe.tally["instance actions"] += 1
                 target = machine.next_state(before, action) or before
-                after = self.settle(instance_id)
+                after = instance_probe.settle(instance_id, f" after {action}")
                 expected = auto_closure(machine, target)
-                if after is None:
+                if after is None or after == "finish":
                     assert "finish" in expected, f"{action} on '{before}' removed instance {instance_id}"
                     del self.live[instance_id]
+                    self.destroyed.add(instance_id)
+                    instance_probe.wait_gone(instance_id)
                     return
                 assert after in expected, (
                     f"{action} on '{before}' left instance {instance_id} '{after}'; the machine says "
                     f"{sorted(expected)}")
-                if after == "finish":
-                    del self.live[instance_id]
-                else:
-                    self.live[instance_id] = after
+                self.live[instance_id] = after
                 return
-            after = self.look(instance_id)
+            after = instance_probe.look(instance_id)
             assert after in auto_closure(machine, before), (
                 f"refused {action} changed instance {instance_id} from '{before}' to '{after}'")
 
@@ -199,7 +378,7 @@ def instance_lifecycle(transport: Transport, machine: StateMachine, settings: Co
         @rule(action=st.sampled_from(INSTANCE_ACTIONS))
         def act_on_missing(self, action: str) -> None:
             self.probed_missing = True
-            reply = self.send(action, MISSING_ID)
+            reply = instance_probe.send(action, MISSING_ID)
             expected = 403 if implemented(action) else 412
             assert reply.status == expected, (
                 f"{action} on an unknown instance: expected {expected}, got {reply.describe()} "
@@ -208,42 +387,27 @@ def instance_lifecycle(transport: Transport, machine: StateMachine, settings: Co
         # -- invariants ----------------------------------------------------------------
         @invariant()
         def documents_agree_with_machine(self) -> None:
-            if not self.live:
+            if not self.live and not self.destroyed:
                 return
-            listing = transport.request("GET", "/instances")
-            assert listing.status == 200, f"GET /instances: {listing.describe()}"
-            listed = {str(i["id"]) for i in listing.document["instances"]}
+            listed = instance_probe.listed()
+            back = sorted(self.destroyed & set(listed))
+            assert not back, f"destroyed instance(s) {back} are listed again by GET /api/instances"
             for instance_id in self.live:
-                assert instance_id in listed, f"instance {instance_id} is missing from GET /instances"
-                reply = transport.request("GET", f"/instances/{instance_id}")
-                assert reply.status == 200, f"GET /instances/{instance_id}: {reply.describe()}"
-                doc = reply.member("instance")
-                state = state_name(doc.get("state"))
+                assert instance_id in listed, f"instance {instance_id} is missing from GET /api/instances"
+                doc = instance_probe.show(instance_id)
+                assert doc is not None, f"GET /api/instances/{instance_id}: 404 for a listed instance"
+                state = state_name_of(doc)
                 assert state in machine.states, (
                     f"instance {instance_id} is '{doc.get('state')}', not a state of the machine "
                     f"{list(machine.states)}")
-                advertised = [a["rel"] for a in doc.get("actions") or () if a.get("rel") in INSTANCE_ACTIONS]
+                advertised = _advertised(doc)
                 expected = [a for a in machine.actions_for(state) if a != "create"]
                 assert advertised == expected, (
                     f"instance {instance_id} ('{state}') advertises {advertised}; the machine allows {expected}")
 
         def teardown(self) -> None:
             for instance_id in list(self.live):
-                self.dispose(instance_id)
-
-        def dispose(self, instance_id: str) -> None:
-            """Destroy along the machine's transitions; warn (never fail) when that does not work."""
-            for _ in range(2 * len(machine.states)):
-                state = self.settle(instance_id)
-                if state is None or state == "finish":
-                    return
-                actions = path_to_finish(machine, state, implemented)
-                if not actions:
-                    break
-                reply = self.send(actions[0], instance_id)
-                if not reply.ok:
-                    break
-            _leftover(f"instance {instance_id} ('{self.look(instance_id)}')")
+                instance_probe.dispose(instance_id)
 
     return InstanceLifecycle
 
@@ -254,13 +418,25 @@ _NAME = "abcdefghijklmnopqrstuvwxyz0123456789"
 _CONTENT_TYPES = ("application/octet-stream", "text/plain", "image/png")
 
 
-def bucket_lifecycle(transport: Transport, settings: ConformanceSettings,
-                     supports: Supports) -> type[RuleBasedStateMachine]:
-    """Buckets and blobs against an in-memory model, as a ``RuleBasedStateMachine`` class."""
+def blob_bucket(doc: Mapping[str, Any]) -> str | None:
+    """The bucket a blob document names (``{"bucket": {"id": ...}}``)."""
+    bucket = doc.get("bucket")
+    value = bucket.get("id") if isinstance(bucket, Mapping) else bucket
+    return None if value is None else str(value)
+
+
+def bucket_lifecycle(transport: Transport, settings: ConformanceSettings, supports: Supports, *,
+                     blobs: bool | None = None, tally: Counter[str] | None = None) -> type[RuleBasedStateMachine]:
+    """Buckets and blobs against an in-memory model, as a ``RuleBasedStateMachine`` class.
+
+    ``blobs``: whether the driver stores blobs (default: it serves PUT, GET .../content and
+    DELETE on a blob); without them only buckets are created and destroyed.
+    """
     from hypothesis import strategies as st
     from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-    blobs_supported = all(supports(m, p) for m, p in (
+    counts: Counter[str] = Counter() if tally is None else tally
+    blobs_supported = blobs if blobs is not None else all(supports(m, p) for m, p in (
         ("PUT", "/buckets/b/x"), ("GET", "/buckets/b/x/content"), ("DELETE", "/buckets/b/x")))
     deletes_buckets = supports("DELETE", "/buckets/b")
 
@@ -294,8 +470,9 @@ def bucket_lifecycle(transport: Transport, settings: ConformanceSettings,
             reply = transport.request("POST", "/buckets", params={"name": name})
             assert reply.status == 201, f"POST /buckets name={name}: {reply.describe()}"
             doc = reply.member("bucket")
-            assert not doc.get("blob_list"), f"new bucket {name} already holds blobs: {doc.get('blob_list')}"
             self.model[str(doc["id"])] = {}
+            counts["buckets created"] += 1
+            assert not doc.get("blob_list"), f"new bucket {name} already holds blobs: {doc.get('blob_list')}"
 
         @precondition(lambda self: blobs_supported and bool(self.model))
         @rule(data=st.data(), content=st.binary(max_size=settings.max_blob_size),
@@ -309,11 +486,13 @@ def bucket_lifecycle(transport: Transport, settings: ConformanceSettings,
             reply = transport.request("PUT", self.blob_path(bucket, name), body=content,
                                       headers={"Content-Type": content_type, "X-Deltacloud-Blobmeta-Kit": "yes"})
             assert reply.status in (200, 201), f"PUT {bucket}/{name}: {reply.describe()}"
+            self.model[bucket][name] = (content, content_type)
             doc = reply.member("blob")
             assert str(doc.get("id")) == name, f"PUT {bucket}/{name} answered blob {doc.get('id')}"
+            assert blob_bucket(doc) == bucket, f"PUT {bucket}/{name} answered a blob of bucket {blob_bucket(doc)}"
+            counts["references checked"] += 1
             metadata = {str(k).lower(): v for k, v in (doc.get("user_metadata") or {}).items()}
             assert metadata.get("kit") == "yes", f"PUT {bucket}/{name} lost the metadata header: {metadata}"
-            self.model[bucket][name] = (content, content_type)
 
         @precondition(lambda self: blobs_supported and self.has_blobs())
         @rule(data=st.data())
@@ -323,7 +502,9 @@ def bucket_lifecycle(transport: Transport, settings: ConformanceSettings,
             assert reply.status == 200, f"GET {bucket}/{name}/content: {reply.describe()}"
             content, _type = self.model[bucket][name]
             assert reply.body == content, (
-                f"{bucket}/{name} holds {len(reply.body)} bytes that differ from the {len(content)} stored")
+                f"{bucket}/{name} holds {len(reply.body)} bytes that differ from the {len(content)} stored "
+                f"(stored {content[:16]!r}..., read back {reply.body[:16]!r}...)")
+            counts["blob round trips"] += 1
 
         @precondition(lambda self: blobs_supported and self.has_blobs())
         @rule(data=st.data())
@@ -372,8 +553,10 @@ def bucket_lifecycle(transport: Transport, settings: ConformanceSettings,
                     shown = transport.request("GET", self.blob_path(bucket, name))
                     assert shown.status == 200, f"GET {bucket}/{name}: {shown.describe()}"
                     doc = shown.member("blob")
+                    assert blob_bucket(doc) == bucket, f"GET {bucket}/{name} shows a blob of bucket {blob_bucket(doc)}"
                     length = doc.get("content_length")
-                    assert int(length) == len(content), f"{bucket}/{name}: content_length {length} != {len(content)}"
+                    assert length is not None and int(length) == len(content), (
+                        f"{bucket}/{name}: content_length {length} != {len(content)}")
                     sent = doc.get("content_type")
                     assert sent in (None, content_type), (
                         f"{bucket}/{name}: content_type {sent!r}, stored {content_type!r}")

@@ -29,8 +29,8 @@ if TYPE_CHECKING:
     from ..schemas.context import RenderContext
     from ..web.app import DeltacloudApp
 
-__all__ = ["API_URL", "Http", "InProcess", "Reply", "Transport", "build_app", "driver_name", "find_operation",
-           "operation_path"]
+__all__ = ["API_URL", "Http", "InProcess", "Reply", "Transport", "UnknownRouteParameter", "build_app", "driver_name",
+           "find_operation", "operation_path", "route_order"]
 
 #: The API root URL both transports pretend to serve.
 API_URL = "http://deltacloud.test/api"
@@ -83,12 +83,20 @@ class Transport(AbstractContextManager["Transport"]):
         self.close()
 
 
-@cache
+_NAMES: dict[type[Driver], str] = {}
+
+
 def driver_name(driver_cls: type[Driver]) -> str:
     """The id the driver is known by: its ``driver_id``, else the name of the entry point that
-    installs it, else its class name (``FooBarDriver`` -> ``foo_bar``)."""
+    installs it, else its class name (``FooBarDriver`` -> ``foo_bar``); worked out once per class."""
     if driver_cls.driver_id:
         return driver_cls.driver_id
+    if driver_cls not in _NAMES:
+        _NAMES[driver_cls] = _installed_name(driver_cls)
+    return _NAMES[driver_cls]
+
+
+def _installed_name(driver_cls: type[Driver]) -> str:
     from importlib.metadata import entry_points
 
     from ..drivers.registry import DRIVER_GROUP
@@ -122,10 +130,38 @@ def build_app(driver_cls: type[Driver], *, provider: str | None = None, plugins:
 
 # -- in-process ---------------------------------------------------------------------------------
 
+#: A path parameter of an operation template: ``{id}``, or ``{blob_id:rest}`` with a converter.
+_PARAM = re.compile(r"\{([a-z_]+)(?::([a-z]+))?\}")
+#: What each converter the app's router knows matches (``deltacloud_core.web.routing``).
+_CONVERTERS = {None: "[^/]+", "rest": "[^/]+(?:/[^/]+)*"}
+
+
+class UnknownRouteParameter(ValueError):
+    """An operation path uses a converter the kit's transport does not know: a kit bug, never a skip."""
+
+
+@cache
 def _template_regex(template: str) -> re.Pattern[str]:
-    parts = re.split(r"(\{[a-z_]+\})", template)
-    regex = "".join(f"(?P<{p[1:-1]}>[^/]+)" if p.startswith("{") else re.escape(p) for p in parts)
-    return re.compile(f"^{regex}$")
+    regex, last = [], 0
+    for match in _PARAM.finditer(template):
+        name, converter = match.groups()
+        if converter not in _CONVERTERS:
+            raise UnknownRouteParameter(
+                f"route {template!r}: the conformance kit does not understand the converter '{converter}' "
+                f"of {{{name}:{converter}}} (known: {', '.join(c for c in _CONVERTERS if c)}); "
+                "teach deltacloud_core/testing/transport.py")
+        regex.append(re.escape(template[last:match.start()]))
+        regex.append(f"(?P<{name}>{_CONVERTERS[converter]})")
+        last = match.end()
+    regex.append(re.escape(template[last:]))
+    return re.compile(f"^{''.join(regex)}$")
+
+
+def route_order(operations: Iterable[Operation]) -> list[Operation]:
+    """``operations`` in the order the app's router tries them: paths with a fixed tail
+    (``.../content``) before those ending in a parameter (a blob id may hold slashes), explicit
+    HEAD operations before the others (``DeltacloudApp._collection_routes``)."""
+    return sorted(operations, key=lambda o: (o.path.endswith("}"), o.http_method != "HEAD"))
 
 
 def find_operation(collections: CollectionRegistry, method: str,
@@ -133,8 +169,8 @@ def find_operation(collections: CollectionRegistry, method: str,
     """The collection operation serving ``method path`` (below ``/api``) and its path parameters.
 
     Mirrors the app's routing: the first segment names the collection; its operations
-    come first (explicit HEAD operations before the others), then those of its
-    sub-collections, which live below a member (``/buckets/{id}/{blob_id}``).
+    come first, then those of its sub-collections, which live below a member
+    (``/buckets/{id}/{blob_id:rest}``); within a collection, in :func:`route_order`.
     """
     segments = path.strip("/").split("/", 1)
     name = unquote(segments[0])
@@ -143,7 +179,7 @@ def find_operation(collections: CollectionRegistry, method: str,
     families = ([(top, "")] if top is not None and top.parent is None else []) + [
         (c, "/{id}") for c in collections if c.parent == name]
     for collection, prefix in families:
-        for op in sorted(collection.operations, key=lambda o: o.http_method != "HEAD"):
+        for op in route_order(collection.operations):
             if op.http_method != method.upper():
                 continue
             match = _template_regex(prefix + op.path).match(rest)
@@ -155,7 +191,7 @@ def find_operation(collections: CollectionRegistry, method: str,
 def operation_path(collection: Collection, op: Operation, fill: str) -> str:
     """A concrete path of ``op`` below ``/api`` with every path parameter set to ``fill``."""
     base = f"/{collection.parent}/{{id}}" if collection.parent else f"/{collection.name}"
-    return re.sub(r"\{[a-z_]+\}", quote(fill, safe=""), base + op.path)
+    return _PARAM.sub(quote(fill, safe=""), base + op.path)
 
 
 class InProcess(Transport):

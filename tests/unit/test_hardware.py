@@ -41,12 +41,12 @@ def test_units_and_defaults():
 
 
 @pytest.mark.parametrize("make", [
-    lambda: HardwareProperty.range("memory", 10, 5),
-    lambda: HardwareProperty.range("memory", "a", "b"),
-    lambda: HardwareProperty(name="memory", kind="range", first=1),
-    lambda: HardwareProperty.enum("storage", ()),
-    lambda: HardwareProperty(name="cpu", kind="fixed"),
-    lambda: HardwareProperty(name="cpu", kind="weird", value=1),  # type: ignore[arg-type]
+    pytest.param(lambda: HardwareProperty.range("memory", 10, 5), id="range-reversed"),
+    pytest.param(lambda: HardwareProperty.range("memory", "a", "b"), id="range-not-numbers"),
+    pytest.param(lambda: HardwareProperty(name="memory", kind="range", first=1), id="range-without-last"),
+    pytest.param(lambda: HardwareProperty.enum("storage", ()), id="enum-empty"),
+    pytest.param(lambda: HardwareProperty(name="cpu", kind="fixed"), id="fixed-without-value"),
+    pytest.param(lambda: HardwareProperty(name="cpu", kind="weird", value=1), id="unknown-kind"),  # type: ignore[arg-type]
 ])
 def test_malformed_properties_are_refused(make):
     with pytest.raises(ValueError):
@@ -97,8 +97,8 @@ def test_range_bounds_are_inclusive(value, ok):
 
 
 @pytest.mark.parametrize(("value", "ok"), [
-    ("850", True), ("1024", True), ("1024.0", True), ("850.00", True), (1024, True), (" 850", True),
-    ("900", False), ("0", False), ("", False), ("1024 GB", False),
+    ("850", True), ("1024", True), ("1024.0", True), ("850.00", True), pytest.param(1024, True, id="int-1024"),
+    (" 850", True), ("900", False), ("0", False), ("", False), ("1024 GB", False),
 ])
 def test_enum_membership_numeric_equal_strings_count(value, ok):
     assert M1_LARGE.property("storage").includes(value) is ok

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from typing import Any
 
 import pytest
 import xmltodict
@@ -176,3 +177,95 @@ def test_fast_dumpers_match_marshmallow_for_every_resource() -> None:
                     assert list(dumper(schema)(obj)) == list(schema.dump(obj))  # key order too
                     checked += 1
     assert checked >= 6
+
+
+# -- the compiled dumpers against marshmallow, for every model the schemas dump -------------------
+
+def _models_by_resource() -> dict[str, type]:
+    from deltacloud_core import models
+    from deltacloud_core.hardware import HardwareProfile
+
+    return {"address": models.Address, "blob": models.Blob, "bucket": models.Bucket, "firewall": models.Firewall,
+            "firewall_index": models.Firewall, "hardware_profile": HardwareProfile, "image": models.Image,
+            "instance": models.Instance, "run_result": models.RunResult, "key": models.Key,
+            "load_balancer": models.LoadBalancer, "metric": models.Metric,
+            "network_interface": models.NetworkInterface, "network": models.Network, "realm": models.Realm,
+            "storage_snapshot": models.StorageSnapshot, "storage_volume": models.StorageVolume,
+            "subnet": models.Subnet}
+
+
+def test_every_dump_schema_has_a_model_here() -> None:
+    """The hypothesis check below covers every resource whose schemas are marshmallow DumpSchemas."""
+    from deltacloud_core.schemas.base import DumpSchema
+    from deltacloud_core.web import Settings, create_app
+
+    app = create_app(Settings(default_driver="mock"))
+    dumped = {name for name, res in app.services.resources.items()
+              if any(isinstance(s, DumpSchema) for s in res.schemas.values())}
+    assert dumped == set(_models_by_resource())
+
+
+def _model_strategy(cls: type) -> Any:
+    """A hypothesis strategy for a frozen model: every field drawn from its annotated type (``extra``
+    left empty: no schema dumps it), hardware properties through their own constructors."""
+    import dataclasses
+    import typing
+
+    from hypothesis import strategies as st
+
+    from deltacloud_core.hardware import HardwareProperty
+
+    name = st.text(alphabet="abcdefgh_", min_size=1, max_size=6)
+    number = st.one_of(st.integers(-5, 10_000), st.floats(0, 1e6, allow_nan=False))
+    prop = st.one_of(st.builds(HardwareProperty.fixed, name, number),
+                     st.builds(lambda n, a, b: HardwareProperty.range(n, min(a, b), max(a, b)), name, number, number),
+                     st.builds(lambda n, v: HardwareProperty.enum(n, tuple(v)), name,
+                               st.lists(number, min_size=1, max_size=3, unique=True)))
+    hints = typing.get_type_hints(cls)
+    fields = {}
+    for field in dataclasses.fields(cls):
+        if field.name == "extra":
+            fields[field.name] = st.just({})
+        elif hints[field.name] == tuple[HardwareProperty, ...]:
+            fields[field.name] = st.lists(prop, max_size=3, unique_by=lambda p: p.name).map(tuple)
+        else:
+            fields[field.name] = st.from_type(hints[field.name])
+    return st.builds(cls, **fields)
+
+
+@pytest.mark.parametrize("resource", sorted(_models_by_resource()))
+def test_fast_dumpers_match_marshmallow_for_any_model(resource: str) -> None:
+    """Whatever values a model holds (hypothesis builds them from the dataclass's types), the
+    compiled dumper gives what marshmallow's ``schema.dump`` gives, keys in the same order."""
+    from hypothesis import HealthCheck, given, settings
+
+    from deltacloud_core import Driver, StateMachine
+    from deltacloud_core.schemas.context import RenderContext, rendering
+    from deltacloud_core.schemas.fastdump import dumper
+    from deltacloud_core.web import Settings, create_app
+
+    class SomeDriver(Driver):
+        driver_id = "some"
+        INSTANCE_STATES = (StateMachine.builder().on("start", "create", "running")
+                           .on("running", "stop", "stopped").on("stopped", "destroy", "finish").build())
+        FEATURES = {"instances": ("authentication_key",)}
+
+        def destroy_image(self, id: str) -> None: ...
+
+        def run_on_instance(self, id: str, **kwargs: object) -> None: ...
+
+    app = create_app(Settings(default_driver="mock"))
+    schemas = app.services.resources[resource].schemas
+    ctx = RenderContext(api_url="http://h/api", driver_name="some", driver_cls=SomeDriver,
+                        driver=SomeDriver(), state_machine=SomeDriver.INSTANCE_STATES)
+    @settings(max_examples=25, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+    @given(_model_strategy(_models_by_resource()[resource]))
+    def check(model: object) -> None:
+        with rendering(ctx):
+            for schema in schemas.values():
+                fast, slow = dumper(schema)(model), schema.dump(model)
+                assert fast == slow
+                assert list(fast) == list(slow)
+
+    check()
