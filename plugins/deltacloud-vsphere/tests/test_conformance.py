@@ -14,7 +14,7 @@ from deltacloud_core.testing.settings import overrides_from_config
 
 from deltacloud_vsphere import VSphereDriver
 
-SETTINGS = ConformanceSettings(max_examples=5, stateful_steps=10, max_instances=2, poll_interval=0.05,
+SETTINGS = ConformanceSettings(max_examples=4, stateful_steps=8, max_instances=2, poll_interval=0.05,
                                settle_timeout=30.0, step_timeout=30.0, sample_size=3)
 
 
