@@ -18,6 +18,7 @@ import binascii
 import gzip
 import http.client
 import json
+import re
 import uuid
 import zlib
 from typing import Any
@@ -117,7 +118,10 @@ def upload(session: Session, endpoint: Endpoint, settings: Settings, *, datacent
 
 
 def iso_path(name: str) -> str:
-    return f"{ISO_FOLDER}/{name}-{uuid.uuid4().hex[:8]}.iso"
+    """Where a VM's user ISO goes: ``deltacloud-iso/NAME-xxxxxxxx.iso``, the name reduced to what a
+    datastore path takes everywhere (a VM may be named ``web/1 é``)."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "instance"
+    return f"{ISO_FOLDER}/{safe[:60]}-{uuid.uuid4().hex[:8]}.iso"
 
 
 def check_cdrom(devices: list[Any]) -> None:

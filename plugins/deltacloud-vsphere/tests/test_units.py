@@ -34,7 +34,7 @@ from deltacloud_vsphere.metrics import periods
 from deltacloud_vsphere.provider import Endpoint, parse_provider, provider_hosts
 from deltacloud_vsphere.settings import Settings
 from deltacloud_vsphere.states import INSTANCE_STATES, instance_state
-from deltacloud_vsphere.userdata import decode_user_iso, guestinfo
+from deltacloud_vsphere.userdata import decode_user_iso, guestinfo, iso_path
 
 # -- provider --------------------------------------------------------------------------------------
 
@@ -251,6 +251,16 @@ def test_user_iso_bomb_is_413():
     bomb = base64.b64encode(gzip.compress(b"\0" * (3 * 2**20))).decode()
     with pytest.raises(PayloadTooLarge):
         decode_user_iso(bomb, Settings(max_iso_bytes=2**20))
+
+
+@pytest.mark.parametrize(("name", "start"), [
+    ("web-1", "deltacloud-iso/web-1-"), ("web/1 é", "deltacloud-iso/web_1-"), ("../..", "deltacloud-iso/instance-"),
+])
+def test_iso_path_keeps_to_its_folder(name, start):
+    path = iso_path(name)
+    assert path.startswith(start)
+    assert path.endswith(".iso")
+    assert path.count("/") == 1
 
 
 def test_guestinfo_for_cloud_init():
