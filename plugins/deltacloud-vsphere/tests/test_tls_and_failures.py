@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import base64
 import gzip
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 
@@ -109,3 +112,25 @@ def test_a_slow_vcenter_is_504_within_the_operators_bound(vcsim_binary, monkeypa
         took = time.monotonic() - started
         assert "did not answer in time" in caught.value.message
         assert took < 3.5, f"the request waited {took:.1f} s for a server that takes 4 s (bound: 1 s)"
+
+
+def test_a_web_server_that_is_no_vcenter_is_502(tmp_path) -> None:
+    """A provider that answers HTTP but no SOAP (Python's own http.server here)."""
+    port = free_port()
+    web = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"], cwd=tmp_path,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert web.poll() is None, "http.server exited"
+                assert time.monotonic() < deadline, "http.server did not start"
+                time.sleep(0.05)
+        with pytest.raises(ProviderError, match="did not answer as a vSphere SDK does"):
+            VSphereDriver(credentials=Credentials("u", "p"), provider=f"http://127.0.0.1:{port}/sdk").list_realms()
+    finally:
+        web.terminate()
+        web.wait(timeout=10)
