@@ -43,20 +43,20 @@ class VSphereBase(Driver):
     def endpoint(self) -> Endpoint:
         if "endpoint" not in self._memo:
             self._memo["endpoint"] = parse_provider(self.provider)
-        return self._memo["endpoint"]  # type: ignore[no-any-return]
+        return self._memo["endpoint"]
 
     @property
     def settings(self) -> Settings:
         if "settings" not in self._memo:
             self._memo["settings"] = Settings.from_env()
-        return self._memo["settings"]  # type: ignore[no-any-return]
+        return self._memo["settings"]
 
     def deadline(self) -> float:
         """When this request stops waiting for vSphere's tasks (``DELTACLOUD_VSPHERE_TASK_TIMEOUT``
         from the first task on)."""
         if "deadline" not in self._memo:
             self._memo["deadline"] = time.monotonic() + self.settings.task_timeout
-        return self._memo["deadline"]  # type: ignore[no-any-return]
+        return self._memo["deadline"]
 
     def vsphere(self, work: Callable[[Session], T], *, what: str = "", action: bool = False) -> T:
         """Run ``work`` with this request's session, faults translated; once more after a fresh
@@ -81,13 +81,13 @@ class VSphereBase(Driver):
     def inventory(self) -> Inventory:
         if "inventory" not in self._memo:
             self._memo["inventory"] = self.vsphere(lambda s: read_inventory(s, self.endpoint))
-        return self._memo["inventory"]  # type: ignore[no-any-return]
+        return self._memo["inventory"]
 
     def machines(self) -> tuple[list[Found], dict[str, str]]:
         """Every VM and template in scope, and the resource pools' owners (realm ids)."""
         if "machines" not in self._memo:
             self._memo["machines"] = self.vsphere(lambda s: read_machines(s, scope_roots(s, self.endpoint)))
-        return self._memo["machines"]  # type: ignore[no-any-return]
+        return self._memo["machines"]
 
     def machine(self, vm_id: str) -> tuple[Found, str | None] | None:
         """VM (or template) ``vm_id`` in scope and its realm id; None when there is none."""

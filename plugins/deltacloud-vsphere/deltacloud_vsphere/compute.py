@@ -213,12 +213,8 @@ class ComputeMixin(VSphereBase):
     def _configure_new(self, session: Session, vm: Any, place: Place, store: str, vm_name: str, cpus: int | None,
                        memory: int | None, iso: bytes | None) -> None:
         """Sizes and user ISO of a fresh clone, then power on."""
-        change = vim.vm.ConfigSpec()
-        needed = False
-        if cpus is not None:
-            change.numCPUs, needed = cpus, True
-        if memory is not None:
-            change.memoryMB, needed = memory, True
+        change = vim.vm.ConfigSpec(numCPUs=cpus, memoryMB=memory)  # None: left as the template has it
+        needed = cpus is not None or memory is not None
         if iso is not None:
             path = upload(session, self.endpoint, self.settings, datacenter=place.datacenter.name, datastore=store,
                           path=iso_path(vm_name), data=iso)

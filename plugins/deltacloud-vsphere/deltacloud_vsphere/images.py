@@ -66,7 +66,7 @@ class ImagesMixin(ComputeMixin):
                            "image of it (vSphere clones a stopped VM to a template).")
         image_name = (name or f"{found.get('name')}-image-{secrets.token_hex(2)}")[:MAX_NAME]
         folder = found.get("parent")  # beside the instance; a VM in a vApp has none: its datacenter's folder
-        if folder is None and realm_id in self.inventory().places:
+        if folder is None and realm_id is not None and realm_id in self.inventory().places:
             folder = self.inventory().places[realm_id].datacenter.vm_folder
         cleared = [vim.option.OptionValue(key=k, value="") for k in
                    ("guestinfo.userdata", "guestinfo.userdata.encoding", "guestinfo.metadata",

@@ -130,7 +130,7 @@ class Disk:
     """A virtual disk of a VM: where it sits (SCSI bus and unit) and what backs it."""
 
     key: int
-    controller_key: int
+    controller_key: int | None
     bus: int | None
     unit: int | None
     file: str | None
@@ -154,7 +154,7 @@ def disks(found: Found) -> list[Disk]:
     for d in devices:
         if not isinstance(d, vim.vm.device.VirtualDisk):
             continue
-        controller = controllers.get(d.controllerKey)
+        controller = controllers.get(d.controllerKey) if d.controllerKey is not None else None
         backing = d.backing
         vdisk = getattr(d, "vDiskId", None)
         out.append(Disk(key=d.key, controller_key=d.controllerKey,

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from deltacloud_core import Credentials
+from deltacloud_core import Credentials, ProviderError
 from pyVmomi import SoapStubAdapter, VmomiSupport, vim
 
 from .errors import translate
@@ -123,6 +123,8 @@ def login(endpoint: Endpoint, credentials: Credentials, settings: Settings) -> S
                                sslContext=settings.ssl_context() if endpoint.scheme == "https" else None)
         instance = vim.ServiceInstance("ServiceInstance", stub)
         content = instance.RetrieveContent()
+        if content.sessionManager is None:
+            raise ProviderError(f"{endpoint.url} has no session manager: it is no vCenter or ESXi host.")
         content.sessionManager.Login(credentials.user, credentials.password, None)
     return Session(endpoint=endpoint, user=credentials.user, instance=instance, content=content, version=version)
 

@@ -17,6 +17,7 @@ import base64
 import binascii
 import gzip
 import http.client
+import io
 import json
 import re
 import uuid
@@ -61,7 +62,7 @@ def decode_user_iso(raw: str, settings: Settings) -> bytes:
         raise ValidationError("Parameter user_iso must be a base64-encoded (gzipped) ISO 9660 image.") from None
     if data[:2] == b"\x1f\x8b":
         try:
-            with gzip.GzipFile(fileobj=_Reader(data)) as unzipped:
+            with gzip.GzipFile(fileobj=io.BytesIO(data)) as unzipped:
                 data = unzipped.read(settings.max_iso_bytes + 1)
         except (OSError, EOFError, zlib.error) as exc:
             raise ValidationError(f"Parameter user_iso is not a valid gzip stream: {exc}.") from None
@@ -72,20 +73,6 @@ def decode_user_iso(raw: str, settings: Settings) -> bytes:
         raise ValidationError("Parameter user_iso is not an ISO 9660 image (no CD001 volume descriptor at "
                               "sector 16); make one with genisoimage or xorriso, gzip it and base64-encode it.")
     return data
-
-
-class _Reader:
-    """A bytes object as the file ``gzip.GzipFile`` reads (without copying it into BytesIO)."""
-
-    def __init__(self, data: bytes) -> None:
-        self._view = memoryview(data)
-        self._at = 0
-
-    def read(self, size: int = -1) -> bytes:
-        end = len(self._view) if size is None or size < 0 else min(len(self._view), self._at + size)
-        chunk = bytes(self._view[self._at:end])
-        self._at = end
-        return chunk
 
 
 def upload(session: Session, endpoint: Endpoint, settings: Settings, *, datacenter: str, datastore: str,

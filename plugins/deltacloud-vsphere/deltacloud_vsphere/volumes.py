@@ -87,7 +87,7 @@ class VolumesMixin(ComputeMixin):
     def _disks(self) -> dict[str, FirstClassDisk]:
         """Every first-class disk on the usable datastores in scope (one call per datastore, one per disk)."""
         if "fcds" in self._memo:
-            return self._memo["fcds"]  # type: ignore[no-any-return]
+            return self._memo["fcds"]
 
         def read(session: Session) -> dict[str, FirstClassDisk]:
             manager = session.content.vStorageObjectManager
@@ -101,19 +101,20 @@ class VolumesMixin(ComputeMixin):
                     continue
                 for ident in manager.ListVStorageObject(store.ref) or ():
                     try:
-                        obj = manager.RetrieveVStorageObject(ident, store.ref)
+                        # pyVmomi's stub makes vSphere 8's optional diskInfoFlags required
+                        obj = manager.RetrieveVStorageObject(ident, store.ref)  # type: ignore[call-arg]
                     except (vim.fault.NotFound, vim.fault.FileNotFound):
                         continue  # deleted meanwhile
                     out[str(ident.id)] = _first_class(obj, store)
             return out
 
         self._memo["fcds"] = self.vsphere(read)
-        return self._memo["fcds"]  # type: ignore[no-any-return]
+        return self._memo["fcds"]
 
     def _attachments(self) -> dict[str, Attachment]:
         """Volume id -> the VM that holds it and where."""
         if "attachments" in self._memo:
-            return self._memo["attachments"]  # type: ignore[no-any-return]
+            return self._memo["attachments"]
         by_file = {d.file: d.id for d in self._disks().values()}
         out: dict[str, Attachment] = {}
         vms, _owners = self.machines()
@@ -136,12 +137,12 @@ class VolumesMixin(ComputeMixin):
         with_id = [(d.vdisk_id, d.name) for d in own if d.vdisk_id]
         extra = [d for d in own if not d.vdisk_id and not _own_file(found, d)]
         if not extra:
-            return tuple(with_id)  # type: ignore[arg-type]
+            return tuple(with_id)
         try:
             by_file = {d.file: d.id for d in self._disks().values()}
         except NotSupportedError:  # no first-class disks here (an ESXi host): no volumes either
-            return tuple(with_id)  # type: ignore[arg-type]
-        return tuple(with_id + [(by_file[d.file], d.name) for d in extra if d.file in by_file])  # type: ignore[arg-type]
+            return tuple(with_id)
+        return tuple(with_id + [(by_file[d.file], d.name) for d in extra if d.file in by_file])
 
     def _volume(self, fcd: FirstClassDisk) -> StorageVolume:
         attached = self._attachments().get(fcd.id)
@@ -280,7 +281,7 @@ def _place_disk(vm: Found, device: str) -> tuple[Any, int]:
     if not controllers:
         raise Conflict(f"Instance {vm.id} has no SCSI controller to attach a volume to; add one to it (or its "
                        "template).")
-    taken = {(d.controller_key, d.unit) for d in disks(vm)}
+    taken: set[tuple[Any, Any]] = {(d.controller_key, d.unit) for d in disks(vm)}
     taken |= {(getattr(d, "controllerKey", None), getattr(d, "unitNumber", None))
               for d in vm.get("config.hardware.device") or ()}
     wanted = parse_device(device)
