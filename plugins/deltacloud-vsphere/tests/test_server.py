@@ -134,15 +134,18 @@ def test_destroy_of_a_running_instance_is_405(server: str, vcsim: Seeded) -> Non
 
 
 def test_driver_document_lists_the_providers(server: str, shared_server: str, vcsim: Seeded) -> None:
-    """/api/drivers/vsphere (XML: the JSON document has no providers yet): the server's default
-    provider with its SDK URL, or the operator's patterns."""
+    """/api/drivers/vsphere, XML and JSON: the server's default provider with its SDK URL, or the
+    operator's patterns."""
 
     def providers(url: str) -> list[tuple[str | None, list[str | None]]]:
         reply = httpx.get(f"{url}/api/drivers/vsphere", params={"format": "xml"})
         assert reply.status_code == 200, reply.text
         root = ElementTree.fromstring(reply.content)
         assert root.findtext("name") == "VSphere"
-        return [(p.get("id"), [e.text for e in p.iter("entrypoint")]) for p in root.iter("provider")]
+        listed = [(p.get("id"), [e.text for e in p.iter("entrypoint")]) for p in root.iter("provider")]
+        as_json = httpx.get(f"{url}/api/drivers/vsphere", params={"format": "json"}).json()["driver"]
+        assert [(p["id"], list(p.get("entrypoints", {}).values())) for p in as_json["providers"]] == listed
+        return listed
 
     sdk = vcsim.provider  # the simulator's URL is already the SDK's (http://127.0.0.1:PORT/sdk)
     assert providers(server) == [(vcsim.provider, [sdk])]
