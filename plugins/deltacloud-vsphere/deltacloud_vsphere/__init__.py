@@ -1,0 +1,5 @@
+"""The Deltacloud VMware vSphere driver (vCenter or ESXi, through pyvmomi)."""
+
+from .driver import VSphereDriver
+
+__all__ = ["VSphereDriver"]
