@@ -29,7 +29,7 @@ from ..models.storage import Blob, Bucket, ByteRange, StorageSnapshot, StorageVo
 from ..providers import hosts_in
 from ..state_machine import StateMachine
 
-__all__ = ["ClientCache", "Driver", "nonblocking", "unsupported"]
+__all__ = ["ClientCache", "Driver", "nonblocking", "optional_parameters", "unsupported"]
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -39,6 +39,17 @@ def unsupported(func: F) -> F:
     """Mark a base-class method as 'not supported unless overridden'."""
     func.__deltacloud_unsupported__ = True  # type: ignore[attr-defined]
     return func
+
+
+def optional_parameters(*names: str) -> Callable[[F], F]:
+    """Mark keyword parameters of a contract method that an implementation may leave out: the
+    server passes them only to implementations that declare them."""
+
+    def mark(func: F) -> F:
+        func.__deltacloud_optional_parameters__ = frozenset(names)  # type: ignore[attr-defined]
+        return func
+
+    return mark
 
 
 def nonblocking(func: F) -> F:
@@ -401,6 +412,7 @@ class Driver:
         raise NotSupportedError()
 
     @unsupported
+    @optional_parameters("byte_range")
     def blob_content(self, bucket_id: str, blob_id: str, *, byte_range: ByteRange | None = None) -> Iterator[bytes]:
         """The blob's data as an iterator of byte chunks, streamed to the client as it is read.
 

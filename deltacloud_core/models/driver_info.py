@@ -42,11 +42,15 @@ class DriverInfo:
     def config(self) -> dict[str, object]:
         """The JSON form: the original's raw configuration hash."""
         out: dict[str, object] = {}
-        if self.entrypoints:
-            out["entrypoints"] = {k: dict(v) for k, v in self.entrypoints.items()}
+        entrypoints = {k: dict(v) for k, v in self.entrypoints.items()}
+        labelled = bool(self.username_label or self.password_label)
+        if entrypoints and not labelled:  # the original's order: ec2's entrypoints come first ...
+            out["entrypoints"] = entrypoints
         out["name"] = self.name
         if self.username_label:
             out["username"] = self.username_label
         if self.password_label:
             out["password"] = self.password_label
+        if entrypoints and labelled:  # ... and after the labels of drivers that have them (vsphere)
+            out["entrypoints"] = entrypoints
         return out

@@ -153,7 +153,11 @@ def signature_problems(driver_cls: type[Driver], method: str) -> list[str]:
     args: list[Any] = []
     kwargs: dict[str, Any] = {}
     extra = False
+    # Parameters the server passes only to implementations that declare them (blob_content's byte_range).
+    optional = getattr(base, "__deltacloud_optional_parameters__", frozenset())
     for p in list(inspect.signature(base).parameters.values())[1:]:
+        if p.name in optional:
+            continue
         if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
             args.append(p.name)
         elif p.kind == p.KEYWORD_ONLY:

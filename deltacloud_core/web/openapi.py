@@ -467,6 +467,10 @@ def supported_operations(collection: Collection, driver_cls: type[Driver], regis
     return [op for op in collection.operations if op.supported_by(driver_cls)]
 
 
+_EVENT_PARAMS = (("collection", "Comma-separated collections (default: all)"), ("id", "Only this resource"),
+                 ("state", "Only changes to this state"), ("last_event_id", "Resume after this event (or Last-Event-ID)"))
+
+
 def build_openapi(services: Services, driver_cls: type[Driver], *, server_url: str, driver_name: str,
                   provider: str | None = None) -> dict[str, Any]:
     """The OpenAPI 3.1 document of the API as ``driver_cls`` offers it, served at ``server_url``."""
@@ -503,6 +507,15 @@ def build_openapi(services: Services, driver_cls: type[Driver], *, server_url: s
         _add(paths, path, "get", _plain_get(op_id, "api", summary, {
             **html, "application/json": {"schema": {"type": "object"}},
             "application/xml": {"schema": {"type": "string"}}}, parameters=params))
+    if services.events is not None:  # the stream of changes (docs/events.md)
+        events = _plain_get("api_events", "api", "Server-sent events: changes of instances, volumes, snapshots and "
+                            "images for the caller's account (Accept: text/event-stream)",
+                            {"text/event-stream": {"schema": {"type": "string"}}}, security=True, parameters=[
+                                {"name": name, "in": "query", "required": False, "description": text,
+                                 "schema": {"type": "string"}}
+                                for name, text in _EVENT_PARAMS])
+        events["responses"].update({code: {"$ref": f"#/components/responses/E{code}"} for code in ("400", "401")})
+        _add(paths, "/api/events", "get", events)
     _add(paths, "/api/openapi.json", "get", _plain_get(
         "api_openapi", "api", "This document (OpenAPI 3.1) for the request's driver",
         {"application/json": {"schema": {"type": "object"}}}))
