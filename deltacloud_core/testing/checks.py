@@ -154,7 +154,7 @@ def signature_problems(driver_cls: type[Driver], method: str) -> list[str]:
     kwargs: dict[str, Any] = {}
     extra = False
     # Parameters the server passes only to implementations that declare them (blob_content's byte_range).
-    optional = getattr(base, "__deltacloud_optional_parameters__", frozenset())
+    optional: frozenset[str] = getattr(base, "__deltacloud_optional_parameters__", frozenset())
     for p in list(inspect.signature(base).parameters.values())[1:]:
         if p.name in optional:
             continue

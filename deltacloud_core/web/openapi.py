@@ -468,7 +468,8 @@ def supported_operations(collection: Collection, driver_cls: type[Driver], regis
 
 
 _EVENT_PARAMS = (("collection", "Comma-separated collections (default: all)"), ("id", "Only this resource"),
-                 ("state", "Only changes to this state"), ("last_event_id", "Resume after this event (or Last-Event-ID)"))
+                 ("state", "Only changes to this state"),
+                 ("last_event_id", "Resume after this event (or Last-Event-ID)"))
 
 
 def build_openapi(services: Services, driver_cls: type[Driver], *, server_url: str, driver_name: str,
