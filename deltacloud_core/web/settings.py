@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ..credentials import Credentials
-from ..providers import ProviderPolicy
+from ..providers import DENY_SETTING, Network, ProviderPolicy, parse_networks
 
 __all__ = ["API_VERSION", "Settings"]
 
@@ -35,12 +35,16 @@ class Settings:
     render_cache_bytes: int = 16 * 1024 * 1024
     #: Driver id -> the provider patterns clients may choose (``DELTACLOUD_PROVIDERS_<DRIVER>``).
     provider_patterns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Networks no unlisted provider may reach, besides link-local and metadata ones
+    #: (``DELTACLOUD_DENY_ADDRESSES``).
+    denied_addresses: tuple[Network, ...] = ()
 
     def provider_policy(self) -> ProviderPolicy:
         """Which providers clients may choose (see :mod:`deltacloud_core.providers`)."""
         return ProviderPolicy(patterns=self.provider_patterns, default_driver=self.default_driver,
                               default_provider=self.default_provider,
-                              server_credentials=self.server_credentials is not None)
+                              server_credentials=self.server_credentials is not None,
+                              denied=self.denied_addresses)
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -56,6 +60,7 @@ class Settings:
             "backend_timeout": float(env.get("DELTACLOUD_BACKEND_TIMEOUT", 60.0)),
             "render_cache_bytes": int(float(env.get("DELTACLOUD_RENDER_CACHE_MB", 16)) * 1024 * 1024),
             "provider_patterns": ProviderPolicy.from_env(env).patterns,
+            "denied_addresses": parse_networks(env.get(DENY_SETTING, "")),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
