@@ -214,6 +214,8 @@ async def _create_blob(call: OperationCall) -> Outcome:
     blob_id = call.params["blob_id"]
     if not blob_id:
         raise ValidationError("Parameter blob_id must not be empty.")
+    if blob_id in (".", ".."):
+        raise ValidationError(f"Blob id '{blob_id}' is refused: clients remove such a segment from the blob's URL.")
     metadata = metadata_from_form(call.params)
     upload = call.files.get("blob_data")
     if upload is not None:

@@ -57,6 +57,11 @@ def test_improvements_over_the_original(accept, expected):
     assert best(None, accept) == expected
 
 
+@pytest.mark.parametrize("accept", ["application/json;q=0", "text/html;q=0, */*;q=0", "*/*;q=0.0"])
+def test_only_q_zero_types_is_nothing_acceptable(accept):
+    assert rank_formats(None, accept) == []
+
+
 def test_format_param_is_exact_and_case_sensitive():
     assert rank_formats("json", "application/xml") == ["json"]
     assert rank_formats("png", None) == ["png"]
