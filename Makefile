@@ -6,6 +6,7 @@
 #   make install  (re)install everything into .venv, editable
 #   make lint     ruff
 #   make bench    benchmarks/run.py, when the benchmarks exist
+#   make fuzz     schemathesis against deltacloudd (mock) from its own OpenAPI document, long (FUZZ_EXAMPLES)
 #   make clean    caches and build output (make distclean also removes .venv)
 
 PYTHON ?= python3
@@ -29,7 +30,7 @@ RUN_STAMP := $(VENV)/.deltacloud-run
 TEST_EXTRA = $(if $(shell grep -s '^test *=' $(1)/pyproject.toml),[test])
 NPM_PACKAGES := $(patsubst %/package.json,%,$(sort $(wildcard plugins/*/package.json)))
 
-.PHONY: install run test lint bench clean distclean system-deps
+.PHONY: install run test lint bench fuzz clean distclean system-deps
 
 install:
 	@rm -f $(DEV_STAMP)
@@ -55,6 +56,11 @@ bench:
 	else \
 		echo "benchmarks are not there yet (no benchmarks/run.py); nothing to do."; \
 	fi
+
+# A long fuzz run (make test runs a short one): fails on any answer >= 500 or outside the document.
+FUZZ_EXAMPLES ?= 100
+fuzz: $(DEV_STAMP)
+	$(BIN)/python scripts/fuzz.py --examples $(FUZZ_EXAMPLES)
 
 clean:
 	rm -rf build dist .pytest_cache .ruff_cache .hypothesis *.egg-info
