@@ -3,8 +3,10 @@
 :func:`operation_endpoint` makes the Starlette endpoint of an operation; :func:`run_operation`
 runs the steps in order:
 
-1. :func:`_select_driver`: load the driver class (500 with the install hint), 412 for an
-   operation it does not support, 403 for a provider the operator does not allow;
+0. :func:`_check_ids`: an id that may hold slashes (a blob's) exactly as sent, or 400;
+1. :func:`_select_driver`: load the driver class (400 with the install hint when it is not
+   installed, 500 when it cannot load), 412 for an operation it does not support, 403 for a
+   provider the operator does not allow;
 2. :func:`_refuse_anonymous_body`: a body sent to a driver-backed operation without credentials
    is a 401 before a byte of it is read; :func:`_read_body`: the form body (413 past the
    limits), unless the handler streams it;
