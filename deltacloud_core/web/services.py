@@ -91,13 +91,14 @@ class Services:
 
         A driver this server does not offer (not installed, or blocked) is the client's mistake: a
         400 naming the install hint and the installed drivers. One that is installed but cannot
-        load is the server's fault: a 500 with the reason."""
+        load, or the server's own default driver, is the server's fault: a 500 with the reason."""
         render = context.render
         if render.driver_cls is None:
             try:
                 driver_cls = self.drivers.load(render.driver_name)
             except UnknownDriver as exc:
-                if exc.reason is not None and render.driver_name in self.drivers.names():
+                if render.driver_name == self.settings.default_driver or (
+                        exc.reason is not None and render.driver_name in self.drivers.names()):
                     raise RuntimeFailure(exc.message) from exc
                 installed = ", ".join(self.drivers.names()) or "none"
                 raise ValidationError(f"{exc.message} Drivers on this server: {installed}.") from exc
