@@ -7,6 +7,7 @@
 #   make lint     ruff
 #   make bench    benchmarks/run.py, when the benchmarks exist
 #   make dist     every distribution's wheel and sdist (core, plugins, clients, docs examples) into dist/
+#   make fuzz     schemathesis against deltacloudd (mock) from its own OpenAPI document, long (FUZZ_EXAMPLES)
 #   make clean    caches and build output (make distclean also removes .venv)
 
 PYTHON ?= python3
@@ -30,7 +31,7 @@ RUN_STAMP := $(VENV)/.deltacloud-run
 TEST_EXTRA = $(if $(shell grep -s '^test *=' $(1)/pyproject.toml),[test])
 NPM_PACKAGES := $(patsubst %/package.json,%,$(sort $(wildcard plugins/*/package.json)))
 
-.PHONY: install run test lint bench dist clean distclean system-deps
+.PHONY: install run test lint bench dist fuzz clean distclean system-deps
 
 install:
 	@rm -f $(DEV_STAMP)
@@ -64,6 +65,11 @@ dist: $(DEV_STAMP)
 	$(BIN)/python -m hatchling build -d dist
 	@for pkg in $(PACKAGES); do echo "hatchling build $$pkg"; (cd $$pkg && $(abspath $(BIN))/python -m hatchling build -d $(abspath dist)) || exit 1; done
 	@ls dist
+
+# A long fuzz run (make test runs a short one): fails on any answer >= 500 or outside the document.
+FUZZ_EXAMPLES ?= 100
+fuzz: $(DEV_STAMP)
+	$(BIN)/python scripts/fuzz.py --examples $(FUZZ_EXAMPLES)
 
 clean:
 	rm -rf build dist .pytest_cache .ruff_cache .hypothesis *.egg-info

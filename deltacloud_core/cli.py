@@ -5,6 +5,11 @@ The original's flags are kept (``-i`` driver, ``-r`` host, ``-p`` port, ``-P`` p
 environment variables (``API_DRIVER``, ``API_PROVIDER``, ``API_USER``/``API_PASSWORD``),
 which :meth:`deltacloud_core.web.Settings.from_env` reads in :func:`_app_factory`.
 
+The server below the app is built here too: uvicorn with the limits of
+:mod:`deltacloud_core.serving.limits` (head size and count, head and body timeouts; flags or
+``DELTACLOUD_MAX_HEAD_BYTES`` ...), the access log's safe line, TLS when given a certificate, and in
+every worker the guard on outgoing connections (:mod:`deltacloud_core.serving.connect_guard`).
+
 Exit status: 0 after ``--list-drivers`` or a clean shutdown, 2 for bad arguments or an
 unknown driver (naming the installed ones, with the ``pip install deltacloud-<name>`` hint); with
 no driver installed at all (the core alone), ``--list-drivers`` exits 1 and the server 2, both
@@ -37,11 +42,21 @@ NO_DRIVER = (
     "'pip install dist/deltacloud_mock-*.whl'; or write your own (docs/writing-a-driver.md in the repository).")
 
 
+#: The HTTP protocol: uvicorn's httptools one with the limits (see ``serving.protocol``).
+HTTP_PROTOCOL = "deltacloud_core.serving.protocol:LimitedHttpToolsProtocol"
+#: The TLS key's password, read from the environment only (never a command line others can read).
+KEY_PASSWORD_ENV = "DELTACLOUD_SSL_KEYFILE_PASSWORD"
+
+
 def _app_factory() -> DeltacloudApp:
-    """The ASGI app of one worker, configured from the environment ``main`` prepared."""
+    """The ASGI app of one worker, configured from the environment ``main`` prepared; the worker's
+    outgoing connections are guarded from here on."""
+    from .serving.connect_guard import install
     from .web import Settings, create_app
 
-    return create_app(Settings.from_env())
+    settings = Settings.from_env()
+    install(settings.provider_policy())
+    return create_app(settings)
 
 
 def _positive_int(text: str) -> int:
@@ -59,6 +74,26 @@ def _port(text: str) -> int:
     if value > 65535:
         raise argparse.ArgumentTypeError(f"not a TCP port: {value}")
     return value
+
+
+def _positive_number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0: {value}")
+    return value
+
+
+def _network(text: str) -> str:
+    from .providers import parse_networks
+
+    try:
+        parse_networks(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text.strip()
 
 
 def _provider_pattern(text: str) -> tuple[str, str]:
@@ -89,11 +124,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--redis", metavar="URL", default=env.get("DELTACLOUD_REDIS_URL") or None,
                         help="Redis shared by every worker and host, e.g. redis://127.0.0.1:6379/0 "
                              "(DELTACLOUD_REDIS_URL; without it, event watchers stay in each process)")
+    parser.add_argument("--deny-address", action="append", default=[], metavar="CIDR", type=_network,
+                        help="a network no unlisted provider may reach, besides link-local and metadata ones "
+                             "(e.g. 10.0.0.0/8; repeatable); adds to DELTACLOUD_DENY_ADDRESSES")
     parser.add_argument("--workers", type=_positive_int, default=1,
                         help="worker processes (default: %(default)s)")
+    _add_limits(parser, env)
+    tls = parser.add_argument_group("TLS", f"serve HTTPS (the key's password, if any, in {KEY_PASSWORD_ENV})")
+    tls.add_argument("--ssl-certfile", metavar="PEM", help="the server's certificate (chain), PEM")
+    tls.add_argument("--ssl-keyfile", metavar="PEM", help="its private key, PEM (default: in --ssl-certfile)")
+    tls.add_argument("--ssl-ca-certs", metavar="PEM",
+                     help="require client certificates signed by these CAs (mutual TLS)")
     parser.add_argument("--log-level", choices=LOG_LEVELS, default="info", help="default: %(default)s")
     parser.add_argument("--access-log", action="store_true",
-                        help="log one line per request (method, path, status; never headers)")
+                        help="log one line per request (client, method, path, status; control characters "
+                             "escaped, secret-looking parameters filtered; never headers)")
     parser.add_argument("--list-drivers", action="store_true", help="print the installed driver ids and exit")
     parser.add_argument("--version", action="version", version="%(prog)s (Deltacloud API 1.1.3)")
     return parser
@@ -106,6 +151,32 @@ def _driver_chosen(argv: Sequence[str] | None) -> bool:
         w in ("-i", "--driver") or w.startswith(("--driver=", "-i")) for w in words)
 
 
+def _add_limits(parser: argparse.ArgumentParser, env: Any) -> None:
+    from .serving.limits import ENV, Limits
+
+    defaults = Limits()
+    group = parser.add_argument_group("limits", "what one client may cost the server (see docs/running.md)")
+    group.add_argument("--max-head-bytes", type=_positive_int, metavar="BYTES",
+                       default=env.get(ENV["max_head_bytes"]) or defaults.max_head_bytes,
+                       help="largest request line plus headers: 431 beyond, 414 for the target alone "
+                            f"({ENV['max_head_bytes']}; default: %(default)s)")
+    group.add_argument("--max-headers", type=_positive_int, metavar="N",
+                       default=env.get(ENV["max_headers"]) or defaults.max_headers,
+                       help=f"most header fields in a request: 431 beyond ({ENV['max_headers']}; default: %(default)s)")
+    group.add_argument("--head-timeout", type=_positive_number, metavar="SECONDS",
+                       default=env.get(ENV["head_timeout"]) or defaults.head_timeout,
+                       help="time to send a request head: then 408, closed "
+                            f"({ENV['head_timeout']}; default: %(default)s)")
+    group.add_argument("--body-timeout", type=_positive_number, metavar="SECONDS",
+                       default=env.get(ENV["body_timeout"]) or defaults.body_timeout,
+                       help="longest pause in a request body: then 408, closed "
+                            f"({ENV['body_timeout']}; default: %(default)s)")
+    group.add_argument("--limit-concurrency", type=_positive_int, metavar="N", default=None,
+                       help="most connections and requests at once per worker: 503 beyond (default: no limit)")
+    group.add_argument("--timeout-keep-alive", type=_positive_number, metavar="SECONDS", default=5.0,
+                       help="an idle keep-alive connection is closed after this (default: %(default)s)")
+
+
 def _installed(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
@@ -115,6 +186,7 @@ def _log_config(level: str) -> dict[str, Any]:
     from uvicorn.config import LOG_LEVELS, LOGGING_CONFIG
 
     config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["access"]["()"] = "deltacloud_core.serving.access_log.AccessFormatter"
     config["loggers"]["deltacloud"] = {"handlers": ["default"], "level": LOG_LEVELS[level], "propagate": False}
     return config
 
@@ -158,6 +230,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     for driver_id, pattern in args.allow_provider:
         name = setting_name(driver_id)
         os.environ[name] = " ".join(filter(None, (os.environ.get(name, ""), pattern)))
+    from .providers import DENY_SETTING, parse_networks
+
+    os.environ[DENY_SETTING] = " ".join(filter(None, (os.environ.get(DENY_SETTING, ""), *args.deny_address)))
+    try:
+        parse_networks(os.environ[DENY_SETTING])
+    except ValueError as exc:
+        print(f"deltacloudd: error: {DENY_SETTING}: {exc}", file=sys.stderr)
+        return 2
+    from .serving.limits import Limits
+
+    limits = Limits(max_head_bytes=int(args.max_head_bytes), max_headers=int(args.max_headers),
+                    head_timeout=float(args.head_timeout), body_timeout=float(args.body_timeout))
+    os.environ.update(limits.to_env())
+    if args.ssl_keyfile and not args.ssl_certfile:
+        print("deltacloudd: error: --ssl-keyfile needs --ssl-certfile", file=sys.stderr)
+        return 2
+
+    import ssl
 
     import uvicorn
 
@@ -168,7 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         port=args.port,
         workers=args.workers,
         loop="uvloop" if _installed("uvloop") else "auto",
-        http="httptools" if _installed("httptools") else "auto",
+        http=HTTP_PROTOCOL,
         log_level=args.log_level,
         log_config=_log_config(args.log_level),
         access_log=args.access_log,
@@ -176,6 +266,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         server_header=False,
         date_header=False,
         proxy_headers=True,
+        limit_concurrency=args.limit_concurrency,
+        timeout_keep_alive=args.timeout_keep_alive,
+        ssl_certfile=args.ssl_certfile,
+        ssl_keyfile=args.ssl_keyfile,
+        ssl_keyfile_password=os.environ.get(KEY_PASSWORD_ENV) or None,
+        ssl_ca_certs=args.ssl_ca_certs,
+        ssl_cert_reqs=ssl.CERT_REQUIRED if args.ssl_ca_certs else ssl.CERT_NONE,
     )
     return 0
 

@@ -6,7 +6,11 @@ import binascii
 import hashlib
 from dataclasses import dataclass, field
 
-__all__ = ["Credentials", "parse_basic_authorization"]
+__all__ = ["SECRET_WORDS", "Credentials", "parse_basic_authorization"]
+
+#: Parameter names that hold a secret when they contain one of these (lower-cased): never echoed
+#: in error documents nor written in the access log.
+SECRET_WORDS = ("password", "secret", "private_key", "token", "credential")
 
 
 @dataclass(frozen=True, slots=True)

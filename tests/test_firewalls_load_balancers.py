@@ -403,9 +403,10 @@ def test_create_firewall(fw, fmt):
     ({"name": "x"}, "Required parameter 'description' not found in [format,name]"),
 ])
 def test_create_firewall_missing_parameter(fw, fw_anon, data, message):
-    for c in (fw, fw_anon):
-        r = c.post("/api/firewalls?format=xml", data=data)
-        assert (r.status_code, r.text, r.headers["content-type"]) == (400, message, PLAIN)
+    r = fw.post("/api/firewalls?format=xml", data=data)
+    assert (r.status_code, r.text, r.headers["content-type"]) == (400, message, PLAIN)
+    # Without credentials a body is not read: 401 (a deviation from the original, see test_golden).
+    assert fw_anon.post("/api/firewalls?format=xml", data=data).status_code == 401
     assert sorted(FwTestDriver.data["firewalls"]) == ["empty", "test"]
     assert FwTestDriver.calls == []
 

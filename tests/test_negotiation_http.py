@@ -59,7 +59,7 @@ ACCEPT_CASES = [
     ("application/json;q=0.9, application/xml;q=0.8", "json"),
     ("application/json;q=0.9, application/xml;q=0.8, text/html;q=0.1, text/xml;q=0.2", "json"),
     ("*/*; q=0.5, application/xml", "xml"),  # RestClient's default
-    ("application/json;q=0", "json"),  # q=0 is not "not acceptable"
+    ("application/json;q=0, application/xml", "xml"),  # q=0 is "not acceptable" (RFC 9110; a deviation)
     ("application/json; q=0.5", "json"),  # a space before q is fine
     ("image/png, application/json", "json"),  # png is a format, but not the entry point's
     ("application/unknown, application/json", "json"),

@@ -192,11 +192,12 @@ def test_create_subnet_is_201_with_location(client, fmt):
 
 def test_create_subnet_without_network_id_is_400(client, anon):
     before = _state(client)
-    for c in (client, anon):
-        r = c.post("/api/subnets?format=xml", data={"address_block": "172.16.9.0/24"})
-        assert r.status_code == 400
-        assert r.headers["content-type"] == PLAIN
-        assert r.text == "Required parameter 'network_id' not found in [format,address_block]"
+    r = client.post("/api/subnets?format=xml", data={"address_block": "172.16.9.0/24"})
+    assert r.status_code == 400
+    assert r.headers["content-type"] == PLAIN
+    assert r.text == "Required parameter 'network_id' not found in [format,address_block]"
+    # Without credentials a body is not read: 401 (a deviation from the original, see test_golden).
+    assert anon.post("/api/subnets?format=xml", data={"address_block": "172.16.9.0/24"}).status_code == 401
     r = client.post("/api/subnets?format=xml", data={"network_id": "net1"})
     assert r.text == "Required parameter 'address_block' not found in [format,network_id]"
     assert _state(client) == before

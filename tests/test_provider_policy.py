@@ -136,6 +136,74 @@ def test_host_names_resolving_to_metadata_addresses_are_refused():
     assert policy.needs_resolving(OpenDriver, "http://10.0.0.1:80/") == []  # literals are judged as written
 
 
+# -- holes a hostile client tried (issue 16): each passed the policy before ---------------------
+
+@pytest.mark.parametrize(("provider", "hosts"), [
+    ("169.254.169.254/latest/meta-data", ["169.254.169.254"]),  # scheme-less host/path (ec2 reads it)
+    ("169.254.169.254:80/latest", ["169.254.169.254"]),
+    ("metadata.google.internal", ["metadata.google.internal"]),  # a bare name
+    ("ec2=metadata.google.internal;s3=example.com", ["metadata.google.internal", "example.com"]),
+    ("instance-data", ["instance-data"]),
+    ("http://169.254.169.254\\@good.example.com/", ["good.example.com", "169.254.169.254"]),  # urllib3 vs urlsplit
+    ("http://2852039166/", ["2852039166"]),
+    ("eu-west-1", []), ("default", []), ("us-east-1", []),
+])
+def test_hosts_in_reads_hosts_as_every_sdk_would(provider, hosts):
+    assert hosts_in(provider) == hosts
+
+
+@pytest.mark.parametrize("address", [
+    "2852039166", "0xa9fea9fe", "0251.0376.0251.0376", "169.254.43518", "0xa9.0xfe.0xa9.0xfe",  # inet_aton forms
+    "::ffff:a9fe:a9fe", "::169.254.169.254", "64:ff9b::169.254.169.254", "2002:a9fe:a9fe::1",  # IPv4 inside IPv6
+    "[fe80::1%25eth0]", "fe80::1%eth0", "FD00:EC2::254",
+])
+def test_every_spelling_of_a_metadata_address_is_refused(address):
+    assert forbidden_address(address), address
+
+
+@pytest.mark.parametrize("provider", [
+    "169.254.169.254/latest/meta-data/", "ec2=metadata.google.internal", "http://2852039166/latest",
+    "http://0xa9fea9fe/", "http://[::ffff:169.254.169.254]/", "http://169.254.169.254\\@example.com/",
+    "http://[64:ff9b::a9fe:a9fe]:80/", "instance-data:80",
+])
+def test_an_open_driver_refuses_smuggled_metadata_providers(provider):
+    message = _refusal(ProviderPolicy(), OpenDriver, provider)
+    assert message is not None and "link-local or cloud metadata" in message, provider
+
+
+@pytest.mark.parametrize(("pattern", "provider"), [
+    ("http://10.0.0.1:*", "http://10.0.0.1:80@169.254.169.254/"),  # a wildcard swallowing a user name
+    ("https://keystone.example.com:5000/*", "https://keystone.example.com:5000/v3;169.254.169.254:80"),
+    ("ec2=http://10.0.0.1:8773/*", "ec2=http://10.0.0.1:8773/x;s3=http://169.254.169.254/"),  # another part
+    ("http://10.0.0.?:5000/v3", "http://10.0.0.@:5000/v3"),
+    ("http://10.0.0.1:*", "http://10.0.0.1:80\\@evil.example.com/"),
+])
+def test_wildcards_stay_inside_one_host_and_one_part(pattern, provider):
+    policy = ProviderPolicy(patterns={"probe": (pattern,)}, server_credentials=True)
+    assert _refusal(policy, OpenDriver, provider) is not None, (pattern, provider)
+
+
+@pytest.mark.parametrize(("pattern", "provider"), [
+    ("*", "http://anything.example.com/;x"), ("eu-west-*", "EU-West-1"), ("http://10.0.0.1:*", "http://10.0.0.1:5000/v3"),
+    ("qemu+ssh://*@kvm?.example.com/system", "qemu+ssh://root@kvm1.example.com/system"),
+    ("http://10.0.0.[12]:5000/*", "http://10.0.0.2:5000/v3"),
+])
+def test_wildcards_still_match_what_they_list(pattern, provider):
+    policy = ProviderPolicy(patterns={"probe": (pattern,)}, server_credentials=True)
+    assert _refusal(policy, OpenDriver, provider) is None, (pattern, provider)
+
+
+def test_denied_networks_are_refused_unless_listed():
+    policy = ProviderPolicy.from_env({"DELTACLOUD_DENY_ADDRESSES": "10.0.0.0/8 192.0.2.7"})
+    assert _refusal(policy, OpenDriver, "http://10.1.2.3:5000/v3") is not None
+    assert _refusal(policy, OpenDriver, "ec2=192.0.2.7:8773") is not None
+    assert _refusal(policy, OpenDriver, "http://172.16.0.1:5000/v3") is None
+    listed = ProviderPolicy(patterns={"probe": ("http://10.1.2.3:5000/*",)}, denied=policy.denied)
+    assert _refusal(listed, OpenDriver, "http://10.1.2.3:5000/v3") is None
+    with pytest.raises(ValueError, match="not-a-net"):
+        ProviderPolicy.from_env({"DELTACLOUD_DENY_ADDRESSES": "10.0.0.0/8 not-a-net"})
+
+
 # -- over real sockets ----------------------------------------------------------------------------
 
 PROBE = '''
@@ -164,8 +232,11 @@ class ClosedProbeDriver(ProbeDriver):
 class Listener:
     """A loopback HTTP endpoint that counts connections and keeps what it was sent."""
 
-    def __init__(self) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0))
+    def __init__(self, host: str = "127.0.0.1",
+                 answer: bytes = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n") -> None:
+        self.host = host
+        self.answer = answer
+        self.sock = socket.create_server((host, 0))
         self.port = self.sock.getsockname()[1]
         self.received: list[bytes] = []
         self.thread = threading.Thread(target=self._serve, daemon=True)
@@ -181,7 +252,7 @@ class Listener:
                 conn.settimeout(10)
                 try:
                     self.received.append(self._read_request(conn))
-                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                    conn.sendall(self.answer)
                 except OSError:
                     pass
 
@@ -206,7 +277,7 @@ class Listener:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v3"
+        return f"http://{self.host}:{self.port}/v3"
 
     def close(self) -> None:
         self.sock.close()
@@ -274,3 +345,65 @@ def test_a_closed_driver_answers_only_listed_providers_and_cli_flag_lists_them(p
             assert other.received == []
         finally:
             other.close()
+
+
+# -- over real sockets: what a hostile client tried (issue 16) ------------------------------------
+# 127.0.0.2 stands for the addresses never to reach (an internal host, a metadata service): it is
+# denied with DELTACLOUD_DENY_ADDRESSES, so nothing but loopback is ever a target here.
+
+@pytest.fixture
+def inner() -> Iterator[Listener]:
+    """The address a hostile client wants the server to reach."""
+    target = Listener("127.0.0.2")
+    yield target
+    target.close()
+
+
+def test_a_wildcard_cannot_smuggle_a_host_past_the_list(probe_site, inner, tmp_path):
+    env = server_env(probe_site, API_USER="opsuser", API_PASSWORD="ops-secret-42",
+                     DELTACLOUD_PROVIDERS_PROBE="http://127.0.0.1:*", DELTACLOUD_MOCK_STORAGE=str(tmp_path / "mock"))
+    with running_server(env=env) as url:
+        for provider in (f"http://127.0.0.1:1@127.0.0.2:{inner.port}/v3",
+                         f"http://127.0.0.1:1/;http://127.0.0.2:{inner.port}/v3"):
+            refused = _realms(url, "probe", provider)
+            assert refused.status_code == 403, (provider, refused.text)
+            assert "DELTACLOUD_PROVIDERS_PROBE" in refused.json()["message"]
+    assert inner.received == []  # the operator's password never went there
+
+
+def test_denied_addresses_in_any_spelling_are_refused(probe_site, inner, tmp_path):
+    env = server_env(probe_site, DELTACLOUD_MOCK_STORAGE=str(tmp_path / "mock"))
+    with running_server(env=env, args=["--deny-address", "127.0.0.2/32"]) as url:
+        for provider in (inner.url, f"http://2130706434:{inner.port}/v3", f"http://0x7f.0.0.2:{inner.port}/v3",
+                         f"http://127.0.0.2:{inner.port}\\@127.0.0.1:9/v3", f"127.0.0.2:{inner.port}/v3"):
+            refused = _realms(url, "probe", provider, auth=("alice", "pw"))
+            assert refused.status_code == 403, (provider, refused.text)
+            assert "DELTACLOUD_DENY_ADDRESSES" in refused.json()["message"]
+    assert inner.received == []
+
+
+def test_a_redirect_to_a_denied_address_is_never_followed(probe_site, inner, tmp_path):
+    """The policy cannot see where a provider's host redirects: the connect guard can."""
+    redirect = Listener(answer=(f"HTTP/1.1 302 Found\r\nLocation: http://127.0.0.2:{inner.port}/latest\r\n"
+                                "Content-Length: 0\r\nConnection: close\r\n\r\n").encode())
+    log = tmp_path / "server.log"
+    env = server_env(probe_site, DELTACLOUD_DENY_ADDRESSES="127.0.0.2", DELTACLOUD_MOCK_STORAGE=str(tmp_path / "mock"))
+    try:
+        with running_server(env=env, log_path=log) as url:
+            answer = _realms(url, "probe", redirect.url, auth=("alice", "pw"))
+            assert answer.status_code != 200, answer.text
+            assert len(redirect.received) == 1  # the allowed host was reached ...
+    finally:
+        redirect.close()
+    assert inner.received == []  # ... and its redirect was not followed
+    assert "refused a connection to 127.0.0.2" in log.read_text()
+
+
+def test_a_listed_provider_at_a_denied_address_is_reached(probe_site, inner, tmp_path):
+    env = server_env(probe_site, DELTACLOUD_DENY_ADDRESSES="127.0.0.2",
+                     DELTACLOUD_PROVIDERS_PROBE=f"http://127.0.0.2:{inner.port}/*",
+                     DELTACLOUD_MOCK_STORAGE=str(tmp_path / "mock"))
+    with running_server(env=env) as url:
+        reached = _realms(url, "probe", inner.url, auth=("alice", "pw"))
+        assert reached.status_code == 200, reached.text
+    assert len(inner.received) == 1 and b"alice:pw" in inner.received[0]

@@ -256,6 +256,8 @@ async def _create_blob(call: OperationCall) -> Outcome:
     blob_id = call.params["blob_id"]
     if not blob_id:
         raise ValidationError("Parameter blob_id must not be empty.")
+    if blob_id in (".", ".."):
+        raise ValidationError(f"Blob id '{blob_id}' is refused: clients remove such a segment from the blob's URL.")
     metadata = metadata_from_form(call.params)
     upload = call.files.get("blob_data")
     if upload is not None:
@@ -351,8 +353,8 @@ BLOBS = Collection(
                   requires=needs("get_blob", "blob_content"), params=(_BUCKET, _BLOB),
                   extra_formats=frozenset({"png", "gv"}),
                   description="Download a blob's data",
-                  answer=Answer(200, "The blob's content, streamed", "raw",
-                                media_type="application/octet-stream")),
+                  answer=Answer(200, "The blob's content, streamed, in its own media type", "raw",
+                                media_type="*/*")),
     ),
     forms=(Operation("new_blob", "GET", "/new_blob_form_d15cfd90", _new_blob_form, formats=HTML_ONLY,
                      params=(_BUCKET,), description="Form to upload a blob"),),

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -68,16 +69,20 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 @contextmanager
 def running_server(*, driver: str = "mock", provider: str | None = None, workers: int = 1,
                    env: Mapping[str, str] | None = None, args: Sequence[str] = (), ready_path: str = "/api",
-                   timeout: float = 30.0, log_path: Path | None = None) -> Iterator[str]:
+                   timeout: float = 30.0, log_path: Path | None = None,
+                   tls_verify: str | bool | None = None) -> Iterator[str]:
     """Run ``deltacloudd -i <driver> [-P <provider>] --workers <workers> <args>`` on a free port.
 
     Yields the base URL (``http://127.0.0.1:<port>``) once ``GET <ready_path>`` answers 200.
     ``env`` is the server's whole environment (default: this process's). Its output (stdout and
     stderr) goes to ``log_path`` when given — readable after the block ends — else to a temporary
-    file that is dropped on exit.
+    file that is dropped on exit. A server given a certificate (``args``: ``--ssl-certfile ...``)
+    serves HTTPS: pass ``tls_verify`` (the CA file, or False) and the URL is ``https://``.
     """
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
+    url = f"{'http' if tls_verify is None else 'https'}://127.0.0.1:{port}"
+    verify: ssl.SSLContext | bool = (ssl.create_default_context(cafile=tls_verify) if isinstance(tls_verify, str)
+                                     else True if tls_verify is None else tls_verify)
     command = [sys.executable, "-m", "deltacloud_core.cli", "-i", driver]
     if provider is not None:
         command += ["-P", provider]
@@ -90,7 +95,7 @@ def running_server(*, driver: str = "mock", provider: str | None = None, workers
             deadline = time.monotonic() + timeout
             while True:
                 try:
-                    if httpx.get(f"{url}{ready_path}", timeout=1.0).status_code == 200:
+                    if httpx.get(f"{url}{ready_path}", timeout=1.0, verify=verify).status_code == 200:
                         break
                 except httpx.HTTPError:
                     pass

@@ -7,20 +7,23 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from email.utils import formatdate
 from typing import Any
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from ..collections.base import Collection, Operation, Outcome, invoke_driver
 from ..drivers.base import Driver
-from ..errors import AuthenticationFailure, AuthenticationRequired, DeltacloudError, RuntimeFailure
+from ..errors import AuthenticationFailure, AuthenticationRequired, DeltacloudError
 from ..schemas.entry import EntryLink, EntryPoint
 from .context import RequestContext, request_context, request_credentials
 from .events import events_link
+from .forms import read_form
 from .matrix import parse_matrix_path
 from .negotiation import choose
 from .outcomes import render_outcome
 from .pipeline import check_provider
+from .request_checks import check_choice
 from .responses import PLAIN
 from .services import Services
 from .settings import API_VERSION
@@ -38,6 +41,9 @@ _ROOT_PAGE = ("<!DOCTYPE html>\n<html><head><title>Deltacloud API</title></head>
               "<ul><li><a href='/api'>deltacloud</a></li></ul>\n</body></html>\n")
 
 Offers = list[tuple[Collection, tuple[Any, ...]]]
+#: Characters a matrix parameter's value keeps in a Location URL (``;``, ``/``, ``?``, ``#``, ``%``
+#: and the rest are percent-encoded).
+_MATRIX_SAFE = ":@!$'()*+,="
 
 
 class ApiRoot:
@@ -57,7 +63,7 @@ class ApiRoot:
         env = services.render_env(context, "/api")
         try:
             driver_cls = services.load_driver(context)
-        except RuntimeFailure as exc:
+        except DeltacloudError as exc:
             return services.responses.error(exc, context.error_format, env, method=request.method)
         offers = self._entry_offers(driver_cls)
         if request.method == "OPTIONS":
@@ -120,17 +126,28 @@ class ApiRoot:
 
     async def _switch(self, request: Request, context: RequestContext) -> Response:
         """``POST /api`` with ``driver=`` / ``provider=``: 301 to the matrix URL (the HTML switcher)."""
-        form = await request.form()
+        try:
+            form = await read_form(request, self.services.settings.max_body_bytes)
+        except DeltacloudError as exc:
+            return self.services.responses.error(exc, context.error_format, self.services.render_env(context, "/api"))
+        fields = dict(form[0])
         base = context.api_url
-        driver = str(form.get("driver") or "").strip().lower()
-        provider = str(form.get("provider") or "").strip()
+        driver = str(fields.get("driver") or "").strip().lower()
+        provider = str(fields.get("provider") or "").strip()
+        problem = check_choice(driver or context.driver_name, provider or None)
+        if problem is not None:
+            return self.services.responses.error(problem, context.error_format,
+                                                 self.services.render_env(context, "/api"))
         if driver:
-            location = f"{base};driver={driver}"
+            location = f"{base};driver={quote(driver, safe=_MATRIX_SAFE)}"
         elif provider and provider != "default":
             referer = request.headers.get("referer", "").split("://", 1)[-1].partition("/")[2]
             from_referer = parse_matrix_path("/" + referer if referer else "").params.get("api", {}).get("driver")
-            location = f"{base};driver={from_referer};provider={provider}" if from_referer else \
-                f"{base};provider={provider}"
+            if from_referer is not None and check_choice(from_referer, None) is not None:
+                from_referer = None
+            quoted = quote(provider, safe=_MATRIX_SAFE)
+            location = f"{base};driver={from_referer};provider={quoted}" if from_referer else \
+                f"{base};provider={quoted}"
         else:
             location = f"{base}/"
         return self.services.responses.finish(status=301, content_type=PLAIN, driver=context.driver_name,

@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 
-from ..credentials import Credentials, parse_basic_authorization
+from ..credentials import SECRET_WORDS, Credentials, parse_basic_authorization
 from ..schemas.context import RenderContext
 from .matrix import MatrixPath
 from .negotiation import DOCUMENT_FORMATS, choose
@@ -107,12 +107,9 @@ def ordered_params(context: RequestContext, form: list[tuple[str, Any]],
     return [(k, _redact(k, v)) for k, v in out.items()]
 
 
-_SECRET_WORDS = ("password", "secret", "private_key", "token", "credential")
-
-
 def _redact(name: str, value: Any) -> Any:
     """Error documents echo request parameters; never echo a secret."""
     lowered = name.lower()
-    if any(word in lowered for word in _SECRET_WORDS) and value not in (None, ""):
+    if any(word in lowered for word in SECRET_WORDS) and value not in (None, ""):
         return "[FILTERED]"
     return value

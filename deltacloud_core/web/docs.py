@@ -29,7 +29,7 @@ from starlette.responses import Response
 
 from ..collections.base import Collection, Operation
 from ..drivers.base import Driver
-from ..errors import RuntimeFailure
+from ..errors import DeltacloudError, RuntimeFailure
 from .context import RequestContext, request_context
 from .negotiation import choose
 from .openapi import (
@@ -72,11 +72,11 @@ class DocsPages:
         ]
 
     # -- helpers ------------------------------------------------------------------------------
-    def _driver(self, info: RequestContext) -> tuple[type[Driver] | None, str | None]:
+    def _driver(self, info: RequestContext) -> tuple[type[Driver] | None, DeltacloudError | None]:
         try:
             return self.services.load_driver(info), None
-        except RuntimeFailure as exc:
-            return None, exc.message
+        except DeltacloudError as exc:
+            return None, exc
 
     @staticmethod
     def _format(request: Request, info: RequestContext) -> str | None:
@@ -129,7 +129,7 @@ class DocsPages:
         data = {"version": API_VERSION, "driver": info.driver_name, "provider": info.provider or "default",
                 "openapi": f"{info.api_url}/openapi.json", "collections": items}
         return self._respond(request, info, fmt, template="docs.html", data=data, root="docs",
-                             values={"driver_problem": problem})
+                             values={"driver_problem": problem and problem.message})
 
     async def collection(self, request: Request) -> Response:
         info = request_context(request)
@@ -167,7 +167,7 @@ class DocsPages:
                 "operations": operations, "forms": forms,
                 "subcollections": [{"name": s, "href": self._docs_url(info, s)} for s in subs]}
         return self._respond(request, info, fmt, template="docs_collection.html", data=data, root="collection",
-                             values={"driver_problem": problem, "docs_home": self._docs_url(info)})
+                             values={"driver_problem": problem and problem.message, "docs_home": self._docs_url(info)})
 
     async def operation(self, request: Request) -> Response:
         info = request_context(request)
@@ -204,7 +204,7 @@ class DocsPages:
                 "formats": _shown_formats(self.services.formats_of(op), self.services.document_formats),
                 "params": [_param_data(p) for p in params], "other_features": other_features}
         return self._respond(request, info, fmt, template="docs_operation.html", data=data, root="operation",
-                             values={"driver_problem": problem, "docs_home": self._docs_url(info),
+                             values={"driver_problem": problem and problem.message, "docs_home": self._docs_url(info),
                                      "collection_docs": self._docs_url(info, collection.name),
                                      "curl": _curl(op, path, params, info)})
 
@@ -227,7 +227,7 @@ class DocsPages:
         driver_cls, _problem = self._driver(info)
         if driver_cls is None:
             env = self.services.render_env(info, request.url.path)
-            return self.services.responses.error(RuntimeFailure(_problem or "unknown driver"), "json", env,
+            return self.services.responses.error(_problem or RuntimeFailure("unknown driver"), "json", env,
                                             method=request.method)
         body = self._openapi_document(info, driver_cls)
         return self.services.responses.finish(status=200, body=body, content_type="application/json",
@@ -240,7 +240,7 @@ class DocsPages:
         driver_cls, problem = self._driver(info)
         env = self.services.render_env(info, request.url.path)
         if driver_cls is None:
-            return self.services.responses.error(RuntimeFailure(problem or "unknown driver"), "html", env,
+            return self.services.responses.error(problem or RuntimeFailure("unknown driver"), "html", env,
                                             method=request.method)
         doc = orjson.loads(self._openapi_document(info, driver_cls))
         html = self.services.renderers["html"]

@@ -20,6 +20,9 @@ class MatrixPath:
     last: dict[str, str] = field(default_factory=dict)
     #: True when a ``;`` part could not be understood (``;=x``, ``;novalue``).
     malformed: bool = False
+    #: Indices of the routing path's segments (``path.split("/")``) that lost something in the
+    #: clean-up: a ``;`` part taken out, or an empty segment (``//``) dropped after them.
+    altered: frozenset[int] = frozenset()
 
 
 def parse_matrix_path(raw_path: str) -> MatrixPath:
@@ -31,11 +34,15 @@ def parse_matrix_path(raw_path: str) -> MatrixPath:
     params: dict[str, dict[str, str]] = {}
     last: dict[str, str] = {}
     malformed = False
+    altered: set[int] = set()
     for index, segment in enumerate(segments):
         is_last = index == len(segments) - 1
         if segment == "" and index not in (0, len(segments) - 1):
+            altered.add(len(out_segments) - 1)
             continue  # doubled slash
         name, *pairs = segment.split(";")
+        if pairs:
+            altered.add(len(out_segments))
         seg_params: dict[str, str] = {}
         for pair in pairs:
             if pair == "":
@@ -53,4 +60,5 @@ def parse_matrix_path(raw_path: str) -> MatrixPath:
                 last = dict(seg_params)
         out_segments.append(name)
     path = "/".join(out_segments) or "/"
-    return MatrixPath(path=unquote(path), params=params, last=last, malformed=malformed)
+    return MatrixPath(path=unquote(path), params=params, last=last, malformed=malformed,
+                      altered=frozenset(altered))

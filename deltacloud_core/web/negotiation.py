@@ -6,9 +6,10 @@ Stage 2 (:func:`choose`) picks, among the formats a route implements, the most p
 
 Rules kept from the original so answers match its recordings: no or empty ``Accept`` means
 XML; ``*/*`` is an HTML match; wildcards like ``application/*`` match nothing; among
-equal q values the later-listed type wins; ``q=0`` still counts. Improvements: a valid
-``format`` always wins, parameters other than ``q`` are ignored, malformed entries are
-skipped instead of failing.
+equal q values the later-listed type wins. Improvements: a valid ``format`` always wins,
+parameters other than ``q`` are ignored, malformed entries are skipped instead of failing, and
+``q=0`` means "not acceptable" (RFC 9110 §12.4.2; the original still counted it), so
+``Accept: text/html;q=0, */*;q=0`` is a 406.
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ FORMAT_MEDIA_TYPES: Mapping[str, tuple[str, ...]] = {
 }
 
 
+#: The weight of an unreadable ``q`` (``q=abc``): acceptable, least preferred.
+_UNREADABLE_Q = 1e-9
+
+
 def parse_accept(header: str | None) -> list[tuple[str, float]]:
     """``(media type, q)`` pairs sorted by ascending q, header order kept among equals."""
     if header is None or not header.strip():
@@ -47,7 +52,9 @@ def parse_accept(header: str | None) -> list[tuple[str, float]]:
                 try:
                     q = float(value.strip())
                 except ValueError:
-                    q = 0.0
+                    q = _UNREADABLE_Q
+        if q <= 0.0 or q != q:  # "not acceptable" (and a NaN is nothing)
+            continue
         pairs.append((media, q))
     return sorted(pairs, key=lambda p: p[1])  # stable: header order kept among equal q
 

@@ -294,31 +294,53 @@ def _answer(collection: Collection, op: Operation) -> _Answer:
 
 
 _ERRORS = {
-    "400": "A required parameter is missing or a value is invalid",
+    "400": "A required parameter is missing or a value is invalid (also: a path, driver or provider that "
+           "cannot be used)",
     "401": "Credentials are missing or wrong (HTTP Basic)",
+    "403": "Refused: a provider the operator does not allow, a cross-site browser request, or the cloud's refusal",
     "404": "No such object",
     "405": "The action is not allowed in the object's current state",
     "406": "None of the accepted formats is available",
     "412": "The driver does not support this operation (Expect names the capability)",
+    "413": "The request body is larger than the server's limit",
     "500": "The cloud or the driver failed",
+    "502": "The cloud answered with an error",
+    "504": "The cloud did not answer in time",
 }
+
+#: What every request below /api may answer besides its success: the prelude's refusals.
+_PRELUDE_ERRORS = ("400", "406")
+#: What every operation that calls the driver may answer besides.
+_DRIVER_ERRORS = ("401", "403", "404", "500", "502", "504")
 
 
 def _error_responses(op: Operation) -> dict[str, Any]:
-    codes = ["401", "404", "500"] if op.member else ["401", "500"]
-    if op.required_params or op.http_method in _BODY_METHODS:
-        codes.insert(0, "400")
+    codes = set(_PRELUDE_ERRORS)
+    if not op.driverless:
+        codes.update(_DRIVER_ERRORS)
+    elif op.member:
+        codes.add("404")
+    if op.http_method in _BODY_METHODS or op.http_method == "DELETE":
+        codes.update(("403", "413"))
     if op.name in ("start", "stop", "reboot", "destroy") and op.member:
-        codes.insert(-1, "405")
+        codes.add("405")
     return {c: {"$ref": f"#/components/responses/E{c}"} for c in sorted(codes)}
+
+
+def _refs(*codes: str) -> dict[str, Any]:
+    return {c: {"$ref": f"#/components/responses/E{c}"} for c in codes}
 
 
 def _document_content(answer: _Answer, formats: Iterable[str], services: Services) -> dict[str, Any]:
     content: dict[str, Any] = {}
     if answer.raw:
-        return {answer.raw: {"schema": {"type": "string", "contentMediaType": answer.raw}}}
+        return {answer.raw: {"schema": {"type": "string"}}}
     if answer.json is None:
         return content
+    if "png" in formats:
+        content["image/png"] = {"schema": {"type": "string", "contentMediaType": "image/png"}}
+    if "gv" in formats:
+        content["application/ghostscript"] = {"schema": {"type": "string", "description": "Graphviz source"}}
     for fmt in sorted(formats, key=lambda f: ("json", "xml", "html").index(f) if f in ("json", "xml", "html") else 3):
         if fmt == "json":
             content["application/json"] = {"schema": answer.json}
@@ -402,6 +424,9 @@ def _operation_object(services: Services, collection: Collection, op: Operation,
         response["headers"] = {"Location": {"description": "URL of the new object",
                                             "schema": {"type": "string", "format": "uri"}}}
     obj["responses"] = {answer.status: response, **_error_responses(op)}
+    if answer.json is None and answer.raw is None and op.http_method in ("DELETE", "POST") and "html" in formats:
+        obj["responses"]["303"] = {"description": "Done; an HTML client is sent to the list (Location)",
+                                   "headers": {"Location": {"schema": {"type": "string", "format": "uri"}}}}
     if op.driverless:
         obj["security"] = []
     return obj
@@ -418,13 +443,13 @@ def _form_object(collection: Collection, form: Operation) -> dict[str, Any]:
             "description": "An HTML-only page of the browsable interface (406 for other formats).",
             "parameters": params,
             "responses": {"200": {"description": "The form", "content": {"text/html": {"schema": {"type": "string"}}}},
-                          "406": {"$ref": "#/components/responses/E406"}}}
+                          **_refs("400", "401", "403", "404", "406", "500", "502", "504")}}
 
 
 def _options_object(op_id: str, tag: str, summary: str, path: str) -> dict[str, Any]:
     obj: dict[str, Any] = {"operationId": op_id, "tags": [tag], "summary": summary, "security": [],
                            "responses": {"200": {"description": "Empty; the answer is the Allow header", "headers": {
-                               "Allow": {"schema": {"type": "string"}}}}}}
+                               "Allow": {"schema": {"type": "string"}}}}, **_refs(*_PRELUDE_ERRORS)}}
     names = path_params(path)
     if names:
         obj["parameters"] = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
@@ -434,14 +459,15 @@ def _options_object(op_id: str, tag: str, summary: str, path: str) -> dict[str, 
 
 def _head_object(op_id: str, tag: str, path: str) -> dict[str, Any]:
     obj = _options_object(op_id, tag, "Empty 200 (HEAD on a non-GET route, as the original answered)", path)
-    obj["responses"] = {"200": {"description": "Empty"}}
+    # A form's GET may serve the same path (``/api/instances/{id}/run``): its answers too.
+    obj["responses"] = {"200": {"description": "Empty"}, **_refs(*_PRELUDE_ERRORS, "401", "404")}
     return obj
 
 
 def _plain_get(op_id: str, tag: str, summary: str, media: dict[str, Any], security: bool = False,
-               parameters: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+               parameters: list[dict[str, Any]] | None = None, errors: Sequence[str] = ()) -> dict[str, Any]:
     obj: dict[str, Any] = {"operationId": op_id, "tags": [tag], "summary": summary,
-                           "responses": {"200": {"description": summary, "content": media}}}
+                           "responses": {"200": {"description": summary, "content": media}, **_refs(*errors)}}
     if parameters:
         obj["parameters"] = parameters
     if not security:
@@ -488,7 +514,7 @@ def build_openapi(services: Services, driver_cls: type[Driver], *, server_url: s
         "responses": {"200": {"description": "The entry point", "content": {
             "application/json": {"schema": _wrapped("api", "api")},
             "application/xml": {"schema": {"type": "string"}}, **html}},
-            "401": {"$ref": "#/components/responses/E401"}}})
+            **_refs("400", "401", "403", "406", "500", "502", "504")}})
     used_resources["api"] = services.resources["api"]
     _add(paths, "/api", "post", {
         "operationId": "api_switch", "tags": ["api"], "security": [],
@@ -496,7 +522,8 @@ def build_openapi(services: Services, driver_cls: type[Driver], *, server_url: s
         "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": {
             "type": "object", "properties": {"driver": {"type": "string"}, "provider": {"type": "string"}}}}}},
         "responses": {"301": {"description": "Redirect to /api;driver=...;provider=...",
-                              "headers": {"Location": {"schema": {"type": "string"}}}}}})
+                              "headers": {"Location": {"schema": {"type": "string"}}}},
+                      **_refs("400", "403", "406", "413")}})
     _add(paths, "/api", "options", _options_object("api_options", "api",
                                                    "The supported collections, in the Allow header", "/api"))
     for method, obj in list(paths["/api"].items()):  # /api/ answers like /api
@@ -507,7 +534,7 @@ def build_openapi(services: Services, driver_cls: type[Driver], *, server_url: s
         params.append(_format_param(("html", "xml", "json")))
         _add(paths, path, "get", _plain_get(op_id, "api", summary, {
             **html, "application/json": {"schema": {"type": "object"}},
-            "application/xml": {"schema": {"type": "string"}}}, parameters=params))
+            "application/xml": {"schema": {"type": "string"}}}, parameters=params, errors=("400", "404", "406")))
     if services.events is not None:  # the stream of changes (docs/events.md)
         events = _plain_get("api_events", "api", "Server-sent events: changes of instances, volumes, snapshots and "
                             "images for the caller's account (Accept: text/event-stream)",
@@ -519,9 +546,9 @@ def build_openapi(services: Services, driver_cls: type[Driver], *, server_url: s
         _add(paths, "/api/events", "get", events)
     _add(paths, "/api/openapi.json", "get", _plain_get(
         "api_openapi", "api", "This document (OpenAPI 3.1) for the request's driver",
-        {"application/json": {"schema": {"type": "object"}}}))
+        {"application/json": {"schema": {"type": "object"}}}, errors=_PRELUDE_ERRORS))
     _add(paths, "/api/openapi", "get", _plain_get("api_openapi_page", "api",
-                                                  "This document as a browsable page", html))
+                                                  "This document as a browsable page", html, errors=_PRELUDE_ERRORS))
     _add(paths, "/", "get", _plain_get("root_index", "server", "The server's front page", html))
     _add(paths, "/robots.txt", "get", _plain_get("robots_txt", "server", "Robots exclusion: everything",
                                                  {"text/plain": {"schema": {"type": "string"}}}))

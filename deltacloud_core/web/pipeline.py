@@ -3,9 +3,13 @@
 :func:`operation_endpoint` makes the Starlette endpoint of an operation; :func:`run_operation`
 runs the steps in order:
 
-1. :func:`_select_driver`: load the driver class (500 with the install hint), 412 for an
-   operation it does not support, 403 for a provider the operator does not allow;
-2. :func:`_read_body`: the form body (413 past the limits), unless the handler streams it;
+0. :func:`_check_ids`: an id that may hold slashes (a blob's) exactly as sent, or 400;
+1. :func:`_select_driver`: load the driver class (400 with the install hint when it is not
+   installed, 500 when it cannot load), 412 for an operation it does not support, 403 for a
+   provider the operator does not allow;
+2. :func:`_refuse_anonymous_body`: a body sent to a driver-backed operation without credentials
+   is a 401 before a byte of it is read; :func:`_read_body`: the form body (413 past the
+   limits), unless the handler streams it;
 3. :func:`_merge_params`: query, form, ``POST`` matrix parameters, path (later ones win), and the
    plain-text 400 for a missing required one;
 4. :func:`_negotiate`: the best of the operation's formats (406 otherwise);
@@ -30,13 +34,21 @@ from starlette.responses import Response
 
 from ..collections.base import Collection, Operation, OperationCall, Outcome, UploadedFile
 from ..drivers.base import Driver
-from ..errors import CapabilityMissing, DeltacloudError, NotAcceptable, ProviderTimeout, RequiredParameterMissing
-from .context import RequestContext, ordered_params, request_context
+from ..errors import (
+    AuthenticationRequired,
+    CapabilityMissing,
+    DeltacloudError,
+    NotAcceptable,
+    ProviderTimeout,
+    RequiredParameterMissing,
+)
+from .context import RequestContext, ordered_params, request_context, request_credentials
 from .forms import BODY_METHODS, read_form
 from .lazy_timeout import run_with_timeout
 from .negotiation import choose
 from .outcomes import render_outcome, unexpected
 from .renderers import RenderEnv
+from .request_checks import check_exact_ids
 from .services import Services
 
 __all__ = ["check_provider", "operation_endpoint", "run_operation"]
@@ -78,7 +90,10 @@ async def run_operation(services: Services, request: Request, collection: Collec
                               params=ordered_params(context, [], path_params))
     attempt = _Attempt(env, path_params, time.perf_counter(), context.error_format)
     try:
+        if context.matrix.altered or "." in request.scope["path"]:
+            _check_ids(context, collection, operation, path_params)
         await _select_driver(services, context, collection, operation, env)
+        _refuse_anonymous_body(services, request, operation)
         form, files = await _read_body(services, request, context, operation, attempt)
         params = _merge_params(context, request.method, operation, form, attempt)
         fmt = _negotiate(services, context, operation, attempt)
@@ -119,6 +134,31 @@ async def check_provider(services: Services, driver_cls: type[Driver], provider:
     policy.check(driver_cls, provider)
     if policy.needs_resolving(driver_cls, provider):
         await asyncio.get_running_loop().run_in_executor(None, policy.check_resolved, driver_cls, provider)
+
+
+def _check_ids(context: RequestContext, collection: Collection, operation: Operation,
+               path_params: dict[str, str]) -> None:
+    base = f"/api/{collection.parent}/{{id}}" if collection.parent else f"/api/{collection.name}"
+    problem = check_exact_ids(base + operation.path, context.matrix, path_params)
+    if problem is not None:
+        raise problem
+
+
+def _refuse_anonymous_body(services: Services, request: Request, operation: Operation) -> None:
+    """401 before the body is read: a driver-backed operation that carries a body (every create,
+    upload and action of every driver: each driver needs the caller's credentials for what it
+    changes) and no credentials at all. The connection is closed after the answer (the body is
+    never read; the server drops what still comes)."""
+    if operation.driverless or request.method not in BODY_METHODS:
+        return
+    headers = request.headers
+    length = headers.get("content-length")
+    if not (headers.get("transfer-encoding") or (length and length.strip() not in ("", "0"))):
+        return
+    if request_credentials(request, services.settings.server_credentials) is None:
+        error = AuthenticationRequired()
+        error.headers = {**error.headers, "Connection": "close"}
+        raise error
 
 
 async def _read_body(services: Services, request: Request, context: RequestContext, operation: Operation,

@@ -9,6 +9,11 @@
 4. Method override: ``X-HTTP-Method-Override``, or a ``_method`` field of a urlencoded ``POST``.
 5. Host check: no ``Host`` header is a plain 400; a malformed matrix parameter a 400 document.
 
+Hostile input stops here with a 400 document (:mod:`.request_checks`): a path whose percent-escapes
+are not UTF-8, a driver that is no driver id, a provider with control or non-ASCII characters; and
+a cross-site browser request that would change something is a 403. A form body that ends before
+its ``Content-Length`` (the client went away) is never handed on as complete.
+
 Everything else (the root page, static files, non-HTTP scopes) goes straight to ``inner``.
 """
 
@@ -20,11 +25,13 @@ from urllib.parse import parse_qsl
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..errors import ValidationError
+from ..credentials import parse_basic_authorization
+from ..errors import DeltacloudError, ValidationError
 from ..schemas.context import RenderContext
 from .context import RequestContext, parse_query
 from .matrix import parse_matrix_path
-from .negotiation import rank_formats
+from .negotiation import choose, rank_formats
+from .request_checks import check_choice, check_path, check_same_origin
 from .services import Services
 
 __all__ = ["Prelude"]
@@ -64,30 +71,40 @@ class Prelude:
             await Response(status_code=406, headers={"X-Content-Type-Options": "nosniff"})(scope, receive, send)
             return
         driver, provider = self._choose_driver(matrix.params.get("api", {}), headers)
+        refusal: DeltacloudError | None = check_path(raw_path) or check_choice(driver, provider)
+        if refusal is not None:  # answered for the server's own driver: the request's cannot be echoed
+            driver, provider = self.services.settings.default_driver, None
         host = headers.get("host")
         render = RenderContext(api_url=f"{scope.get('scheme', 'http')}://{host}{root}/api", driver_name=driver,
                                provider=provider)
         context = RequestContext(render=render, matrix=matrix, ranked=ranked, query=query,
                                  document_formats=self.services.document_formats)
         scope.setdefault("state", {})["deltacloud"] = context
+        # Routing reads the path; ``raw_path`` stays as the client sent it, percent-encoded (the access
+        # log writes it: a %0d%0a in it is no line break there).
         scope["path"] = root + matrix.path
-        scope["raw_path"] = (root + matrix.path).encode("utf-8")
         responses = self.services.responses
         if not host:
             await responses.plain(400, "Unable to find HTTP Host header", driver=driver,
                                   provider=provider)(scope, receive, send)
             return
-        if matrix.malformed:
-            error = ValidationError("Malformed matrix parameter in the path: write ;name=value "
-                                    "(e.g. /api;driver=mock;provider=default).")
+        if matrix.malformed and refusal is None:
+            refusal = ValidationError("Malformed matrix parameter in the path: write ;name=value "
+                                      "(e.g. /api;driver=mock;provider=default).")
+        if refusal is None:
+            refusal = check_same_origin(scope["method"], headers, host)
+        if refusal is not None:
             env = self.services.render_env(context, matrix.path)
-            await responses.error(error, context.error_format, env)(scope, receive, send)
+            await responses.error(refusal, choose(ranked, self.services.document_formats), env,
+                                  method=scope["method"])(scope, receive, send)
             return
         override = headers.get("x-http-method-override")
         if scope["method"] == "POST":
             if override:
                 scope["method"] = override.upper()
-            elif headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+            elif headers.get("content-type", "").startswith("application/x-www-form-urlencoded") \
+                    and self._has_credentials(headers):
+                # Without credentials the body is not read here: the operation answers 401 unread.
                 receive = await self._method_field_override(scope, receive, headers)
         await self.api_inner(scope, receive, send)
 
@@ -101,6 +118,10 @@ class Prelude:
         if provider and "://" not in provider:
             provider = provider.lower()
         return driver.strip().lower(), provider
+
+    def _has_credentials(self, headers: Mapping[str, str]) -> bool:
+        return self.services.settings.server_credentials is not None or \
+            parse_basic_authorization(headers.get("authorization")) is not None
 
     def _rank(self, format_param: str | None, accept: str | None) -> tuple[str, ...]:
         """:func:`rank_formats` for the app's renderers, remembered per distinct question
@@ -124,7 +145,9 @@ class Prelude:
         while more:
             message = await receive()
             if message["type"] != "http.request":
-                break
+                # The client went away before the whole body came: hand on the disconnect, never
+                # the half body as if it were complete (it would be executed).
+                return _disconnected(message)
             chunks.append(message.get("body", b""))
             more = message.get("more_body", False)
         body = b"".join(chunks)
@@ -141,3 +164,12 @@ class Prelude:
             return await receive()
 
         return replay
+
+
+def _disconnected(message: Message) -> Receive:
+    """A ``receive`` that answers ``message`` (the client's disconnect) from now on."""
+
+    async def receive() -> Message:
+        return dict(message)
+
+    return receive

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from ..collections.base import Collection, CollectionRegistry, Operation, Resource
 from ..drivers.base import Driver
 from ..drivers.registry import DriverRegistry, UnknownDriver
-from ..errors import RuntimeFailure
+from ..errors import DeltacloudError, RuntimeFailure, ValidationError
 from ..events import EventHub, make_hub
 from ..features import FeatureRegistry
 from ..providers import ProviderPolicy
@@ -101,14 +101,21 @@ class Services:
 
     # -- drivers -------------------------------------------------------------------------------
     def load_driver(self, context: RequestContext) -> type[Driver]:
-        """The request's driver class, loaded and bound to its render context (once per request);
-        a driver that is not installed or cannot load is a 500 naming the install hint."""
+        """The request's driver class, loaded and bound to its render context (once per request).
+
+        A driver this server does not offer (not installed, or blocked) is the client's mistake: a
+        400 naming the install hint and the installed drivers. One that is installed but cannot
+        load, or the server's own default driver, is the server's fault: a 500 with the reason."""
         render = context.render
         if render.driver_cls is None:
             try:
                 driver_cls = self.drivers.load(render.driver_name)
             except UnknownDriver as exc:
-                raise RuntimeFailure(exc.message) from exc
+                if render.driver_name == self.settings.default_driver or (
+                        exc.reason is not None and render.driver_name in self.drivers.names()):
+                    raise RuntimeFailure(exc.message) from exc
+                installed = ", ".join(self.drivers.names()) or "none"
+                raise ValidationError(f"{exc.message} Drivers on this server: {installed}.") from exc
             render.driver_cls = driver_cls
             render.state_machine = self.machines.for_driver(driver_cls)
         return render.driver_cls
@@ -144,7 +151,7 @@ class Services:
         """What HTML pages show around the content: drivers, supported collections, request id."""
         try:
             driver_cls: type[Driver] | None = self.load_driver(context)
-        except RuntimeFailure:
+        except DeltacloudError:
             driver_cls = None
         return {"drivers": self.drivers.names(), "request_id": context.request_id,
                 "supported_collections": list(self.supported_collections(driver_cls))}

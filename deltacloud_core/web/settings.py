@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from ..credentials import Credentials
 from ..events.settings import EventSettings
-from ..providers import ProviderPolicy
+from ..providers import DENY_SETTING, Network, ProviderPolicy, parse_networks
 
 __all__ = ["API_VERSION", "Settings"]
 
@@ -41,12 +41,16 @@ class Settings:
     redis_url: str | None = None
     #: The event streams' knobs (``DELTACLOUD_EVENTS_*``; see docs/events.md).
     events: EventSettings = field(default_factory=EventSettings)
+    #: Networks no unlisted provider may reach, besides link-local and metadata ones
+    #: (``DELTACLOUD_DENY_ADDRESSES``).
+    denied_addresses: tuple[Network, ...] = ()
 
     def provider_policy(self) -> ProviderPolicy:
         """Which providers clients may choose (see :mod:`deltacloud_core.providers`)."""
         return ProviderPolicy(patterns=self.provider_patterns, default_driver=self.default_driver,
                               default_provider=self.default_provider,
-                              server_credentials=self.server_credentials is not None)
+                              server_credentials=self.server_credentials is not None,
+                              denied=self.denied_addresses)
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -64,6 +68,7 @@ class Settings:
             "provider_patterns": ProviderPolicy.from_env(env).patterns,
             "redis_url": env.get("DELTACLOUD_REDIS_URL", "").strip() or None,
             "events": EventSettings.from_env(env),
+            "denied_addresses": parse_networks(env.get(DENY_SETTING, "")),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

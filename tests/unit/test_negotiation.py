@@ -35,7 +35,7 @@ def best(format_param: str | None, accept: str | None) -> str | None:
     ("application/json;q=0.5, application/xml;q=0.5", "xml"),
     ("application/json;q=0.9, application/xml;q=0.8", "json"),
     ("application/json; q=0.5", "json"),
-    ("application/json;q=0", "json"),  # q=0 still counts
+    ("application/json;q=0, text/xml", "xml"),  # q=0 is "not acceptable" (RFC 9110, unlike the original)
     ("APPLICATION/JSON", "json"),
 ])
 def test_accept_examples(accept, expected):
@@ -55,6 +55,11 @@ def test_unmatched_accept_is_406(accept):
 ])
 def test_improvements_over_the_original(accept, expected):
     assert best(None, accept) == expected
+
+
+@pytest.mark.parametrize("accept", ["application/json;q=0", "text/html;q=0, */*;q=0", "*/*;q=0.0"])
+def test_only_q_zero_types_is_nothing_acceptable(accept):
+    assert rank_formats(None, accept) == []
 
 
 def test_format_param_is_exact_and_case_sensitive():
@@ -83,7 +88,7 @@ def test_choose():
 
 # -- properties ---------------------------------------------------------------------------------
 
-q_values = st.sampled_from(["1", "0.9", "0.5", "0.1", "0", "1.0", "0.25"])
+q_values = st.sampled_from(["1", "0.9", "0.5", "0.1", "0.001", "1.0", "0.25"])
 
 
 @given(st.sampled_from(MEDIA), st.sampled_from(MEDIA), q_values)
@@ -94,6 +99,14 @@ def test_later_listed_wins_on_equal_q(first, second, q):
     assert best(None, f"{m2};q={q}, {m1};q={q}") == f1
     # without q both default to 1: same rule
     assert best(None, f"{m1}, {m2}") == f2
+
+
+@given(st.sampled_from(MEDIA), st.sampled_from(MEDIA), st.sampled_from(["0", "0.0", "0.000"]))
+def test_a_type_with_q_zero_is_never_chosen(first, second, zero):
+    (m1, f1), (m2, f2) = first, second
+    assume(f1 != f2)
+    assert best(None, f"{m1};q={zero}, {m2};q=0.1") == f2
+    assert best(None, f"{m2};q=0.1, {m1};q={zero}") == f2
 
 
 @given(st.sampled_from(MEDIA), st.sampled_from(MEDIA),
