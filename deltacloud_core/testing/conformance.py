@@ -18,6 +18,7 @@ same over HTTP.
 from __future__ import annotations
 
 import secrets
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
@@ -44,6 +45,18 @@ if TYPE_CHECKING:
 __all__ = ["ConformanceBase", "DriverConformance", "Kit"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+def _deleted(reply: Reply) -> bool:
+    """Whether a look at a member says it is gone: 404, or a document in state DELETED."""
+    if reply.status == 404:
+        return True
+    doc = reply.document
+    return reply.status == 200 and isinstance(doc, dict) and any(
+        isinstance(v, dict) and str(v.get("state", "")).upper() == "DELETED" for v in doc.values())
+
+
+#: States a member the kit made for a sample may be in before it can be used (and used from).
+_TRANSIENT_STATES = frozenset({"PENDING", "CREATING", "QUEUED", "SAVING", "DOWNLOADING", "BUILDING"})
 
 
 def over(shape: str) -> Callable[[F], F]:
@@ -288,13 +301,40 @@ class Kit:
         path = f"/{collection}/{quote(str(doc['id']), safe='')}"
 
         def remove() -> None:
-            if not self.transport.request("DELETE", path).ok:
-                from .stateful import _leftover
+            from .stateful import _leftover
 
+            if not self.transport.request("DELETE", path).ok:
                 _leftover(f"{col.singular} {doc['id']}")
+            elif not self._gone(path):  # what it was made from (a snapshot's volume) is removed next
+                _leftover(f"{col.singular} {doc['id']} (still listed {self.settings.settle_timeout:g} s after DELETE)")
 
         stack.callback(remove)
-        return [doc]
+        return [self._settled(path, col.singular, doc)]
+
+    def _settled(self, path: str, singular: str, doc: dict[str, Any]) -> dict[str, Any]:
+        """``doc`` once the member left a transient state (a real cloud makes a volume or a snapshot
+        in the background: CREATING, then AVAILABLE), looked at for at most ``settle_timeout`` s."""
+        deadline = time.monotonic() + self.settings.settle_timeout
+        while str(doc.get("state", "")).upper() in _TRANSIENT_STATES:
+            assert time.monotonic() < deadline, (
+                f"{singular} {doc['id']} the kit made is still '{doc['state']}' after "
+                f"{self.settings.settle_timeout:g} s (ConformanceSettings.settle_timeout): the driver must report "
+                "the backend's current state")
+            time.sleep(self.settings.poll_interval)
+            reply = self.transport.request("GET", path)
+            assert reply.status == 200, f"GET /api{path} (a member the kit made): {reply.describe()}"
+            doc = reply.member(singular)
+        return doc
+
+    def _gone(self, path: str) -> bool:
+        """Whether ``GET path`` answers 404 within ``settle_timeout`` s (a real cloud deletes in the
+        background; what the member was made from cannot go before it)."""
+        deadline = time.monotonic() + self.settings.settle_timeout
+        while not _deleted(self.transport.request("GET", path)):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(self.settings.poll_interval)
+        return True
 
     def get(self, path: str, **params: str) -> Reply:
         reply = self.transport.request("GET", path, params=params or None)
