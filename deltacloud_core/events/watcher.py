@@ -40,6 +40,12 @@ log = logging.getLogger("deltacloud.events")
 MAX_PENDING = 1000
 
 
+def _retrieve(task: asyncio.Task[None]) -> None:
+    """Marks a shared check's failure as seen (each waiter gets it; none may be left)."""
+    if not task.cancelled():
+        task.exception()
+
+
 class Watcher:
     """The watcher of one key in this process (see the module's docstring)."""
 
@@ -73,7 +79,7 @@ class Watcher:
         #: Nudges not acted on yet, per collection, in the order they came.
         self._nudged: dict[str, list[Nudge]] = {}
         self._progress = asyncio.Event()
-        self._check_lock = asyncio.Lock()
+        self._check: asyncio.Task[None] | None = None
         self._task: asyncio.Task[None] | None = None
         self._chores: set[asyncio.Task[Any]] = set()
         self._transitional = transitional_states(driver_cls.INSTANCE_STATES)
@@ -117,10 +123,10 @@ class Watcher:
     async def stop(self) -> None:
         """Stop polling, give the lease and the demand up, forget the credentials."""
         self.credentials = None
-        for task in (self._task, *self._chores):
+        for task in (self._task, self._check, *self._chores):
             if task is not None and not task.done():
                 task.cancel()
-        for task in (self._task, *list(self._chores)):
+        for task in (self._task, self._check, *list(self._chores)):
             if task is not None:
                 try:
                     await task
@@ -149,17 +155,25 @@ class Watcher:
 
     async def check_credentials(self) -> None:
         """The credentials against the backend (``validate_credentials``), unless a call with
-        exactly these credentials succeeded within ``validation_ttl`` seconds."""
-        async with self._check_lock:
-            if time.monotonic() - self.checked_at < self.settings.validation_ttl:
-                return
-            try:
-                valid = await self._call(self._driver(), "validate_credentials")
-            except AuthenticationFailure:
-                valid = False
-            if not valid:
-                raise AuthenticationFailure("The backend refused these credentials.")
-            self.checked_at = time.monotonic()
+        exactly these credentials succeeded within ``validation_ttl`` seconds. Subscribers that
+        come while a check is under way share its outcome, success or failure: a thousand at
+        once make one call."""
+        if time.monotonic() - self.checked_at < self.settings.validation_ttl:
+            return
+        check = self._check
+        if check is None or check.done():
+            check = self._check = asyncio.get_running_loop().create_task(self._validate())
+            check.add_done_callback(_retrieve)
+        await asyncio.shield(check)  # a subscriber that goes away does not cancel the others' check
+
+    async def _validate(self) -> None:
+        try:
+            valid = await self._call(self._driver(), "validate_credentials")
+        except AuthenticationFailure:
+            valid = False
+        if not valid:
+            raise AuthenticationFailure("The backend refused these credentials.")
+        self.checked_at = time.monotonic()
 
     async def wait_ready(self, collections: frozenset[str], timeout: float) -> None:
         """Until the shared snapshot lists every one of ``collections`` (the first poll of each

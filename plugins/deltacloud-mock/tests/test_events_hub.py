@@ -198,3 +198,36 @@ def test_documents_of_announcements_are_rendered_under_the_placeholder_base(serv
         await world.hub.close()
 
     _run(scenario())
+
+
+@pytest.mark.parametrize(("password", "accepted"), [("mockpassword", True), ("wrong", False)])
+def test_many_subscribers_at_once_share_one_credentials_check(services: Services, password: str,
+                                                               accepted: bool) -> None:
+    """200 subscribers with the same credentials at once: one ``validate_credentials`` (counted
+    by the driver class that answers it), whether the backend accepts them or not."""
+    base = services.drivers.load("mock")
+    calls: list[str] = []
+
+    class CountingMock(base):  # type: ignore[misc, valid-type]
+        def validate_credentials(self) -> bool:
+            calls.append(self.credentials.user)
+            return bool(super().validate_credentials())
+
+    async def scenario() -> None:
+        world = World(services, MemoryBackend(100, 300, 5))
+        credentials = Credentials("mockuser", password)
+        attempts = await asyncio.gather(*(
+            world.hub.subscribe(CountingMock, None, credentials, INSTANCES, None, world.prepare)
+            for _ in range(200)), return_exceptions=True)
+        assert len(calls) == 1
+        if accepted:
+            assert all(isinstance(a, Subscription) for a in attempts)
+            assert world.hub.stats()["watchers"] == 1
+            for attempt in attempts:
+                attempt.close()  # type: ignore[union-attr]
+        else:
+            assert all(getattr(a, "status", None) == 401 for a in attempts), attempts[:3]
+            assert world.hub.stats() == {"watchers": 0, "subscribers": 0, "polling": 0, "polls": 0}
+        await world.hub.close()
+
+    _run(scenario())
