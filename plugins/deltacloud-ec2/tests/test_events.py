@@ -371,3 +371,29 @@ def test_a_thousand_subscribers_at_once_make_one_credentials_check(recording_mot
         assert listings[other[0]] >= 1
         assert all(iid in sub.created for sub in subscribers[:1000])
         assert not any(iid in sub.created for sub in subscribers[1000:])
+
+
+def test_a_write_through_the_server_wakes_the_watcher_at_once(recording_moto: RecordingMoto, tmp_path: Path) -> None:
+    """The watcher lists every 300 s here: within the tests' bounds only the server's own
+    wake-up after a successful create, action or destroy can deliver (ec2 announces nothing)."""
+    recording_moto.reset()
+    env = _env(recording_moto, DELTACLOUD_EVENTS_POLL_MIN="300", DELTACLOUD_EVENTS_POLL_MAX="300")
+    with running_server(driver="ec2", env=env, log_path=tmp_path / "d.log") as url, \
+            _api(url) as api, EventStream(url, AUTH, collection="instances") as stream:
+        assert stream.wait_open(60).status_code == 200
+        listed = recording_moto.listings()
+        iid = _launch(api)
+        created = stream.next(timeout=60)
+        assert (created.event, created.resource_id) == ("created", iid)
+        assert api.post(f"/api/instances/{iid}/stop").status_code == 202
+        stopped = stream.next(timeout=60)
+        assert (stopped.event, stopped.resource_id, stopped.data["from"]) == ("state", iid, "RUNNING")
+        assert api.post(f"/api/instances/{iid}/start").status_code == 202
+        started = stream.next(timeout=60)
+        assert (started.event, started.resource_id, started.data["to"]) == ("state", iid, "RUNNING")
+        assert api.post(f"/api/instances/{iid}/stop").status_code == 202
+        assert stream.next(timeout=60).data["to"] == stopped.data["to"]
+        assert api.delete(f"/api/instances/{iid}").status_code == 204
+        finished = stream.next(timeout=60)  # EC2 still shows it by id, terminated; listings do not
+        assert (finished.event, finished.resource_id, finished.data["to"]) == ("state", iid, "FINISH")
+        assert recording_moto.listings() == listed  # each change read as one instance, no listing
