@@ -144,7 +144,7 @@ class Driver:
         #: the server: what a live provider list may show.
         self.allowed_providers: tuple[str, ...] = ()
         #: Where :meth:`announce_change` reports to (set by the server; None: nobody listens).
-        self.change_listener: Callable[[Driver, str, str | None], None] | None = None
+        self.change_listener: Callable[[Driver, str, str | None, Any], None] | None = None
 
     # -- credentials -----------------------------------------------------------------------
     @property
@@ -166,17 +166,20 @@ class Driver:
         key = (service, self.provider, self.credentials.digest())
         return cls.CLIENT_CACHE.get_or_create(key, factory)
 
-    def announce_change(self, collection: str, id: str | None = None) -> None:
+    def announce_change(self, collection: str, id: str | None = None, model: Any = None) -> None:
         """Report that a member of ``collection`` (``instances`` ...) changed: ``id`` was created,
         changed state or other fields, or was destroyed (None: unknown which). Call it after the
-        change is made, from any method or thread; it returns at once. The server's event watcher
-        for these credentials and provider then reads the member (or the list) again and tells
-        its subscribers, instead of waiting for its next poll. List the collections whose every
-        change you announce in ``ANNOUNCES_CHANGES``. Without a server listening it does nothing.
+        change is made, from any method or thread; it returns at once. Pass ``model`` (the
+        resource as ``get_*`` would return it now) when you have it: subscribers then see exactly
+        this change, even when another one follows before the watcher looks. Otherwise the
+        server's event watcher for these credentials and provider reads the member (or the
+        list) again when it wakes, and changes quicker than that read are reported as one. List
+        the collections whose every change you announce in ``ANNOUNCES_CHANGES``. Without a
+        server listening it does nothing.
         """
         listener = self.change_listener
         if listener is not None:
-            listener(self, collection, id)
+            listener(self, collection, id, model)
 
     def validate_credentials(self) -> bool:
         """True when the credentials are accepted (``GET /api?force_auth``). Override to check."""

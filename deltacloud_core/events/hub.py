@@ -4,7 +4,8 @@
 (made or joined), the credentials checked against the backend, the first listing waited for,
 then the history replayed after ``Last-Event-ID`` (or a ``reset`` with a snapshot when the
 history does not reach back that far). :meth:`EventHub.announce` is what a driver's
-:meth:`~deltacloud_core.Driver.announce_change` reaches, from any thread.
+:meth:`~deltacloud_core.Driver.announce_change` reaches, from any thread; :meth:`EventHub.written`
+is told of every successful write through the server (polled drivers' watchers wake at once).
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from ..collections.base import Outcome
 from ..credentials import Credentials
 from ..drivers.base import Driver
 from ..errors import AuthenticationFailure, RateLimited
-from .backends.base import EventBackend
+from .backends.base import EventBackend, Nudge
 from .model import WATCHABLE, Event, EventFilter, WatchKey, compare_ids, valid_id
 from .render import DocumentRenderer, event_json
 from .settings import EventSettings
@@ -46,6 +48,8 @@ class EventHub:
         self._chores: set[asyncio.Task[Any]] = set()
         #: Watchers still stopping, by key: a new watcher of the key waits for its predecessor.
         self._stopping: dict[WatchKey, asyncio.Task[None]] = {}
+        #: Nudges go out one at a time, in the order they were made (a Redis pool would reorder).
+        self._nudge_lock = asyncio.Lock()
 
     # -- life ----------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -168,26 +172,58 @@ class EventHub:
         self._chores.add(task)
         task.add_done_callback(self._chores.discard)
 
-    # -- drivers that push ---------------------------------------------------------------------
-    def announce(self, driver: Driver, collection: str, resource_id: str | None) -> None:
-        """A driver changed a member of ``collection`` (``resource_id``, or unknown: None): wake
-        the watcher of its key, wherever it polls. Safe to call from any thread."""
+    # -- drivers that push, writes through the server ------------------------------------------
+    def announce(self, driver: Driver, collection: str, resource_id: str | None, model: Any = None) -> None:
+        """A driver changed a member of ``collection`` (``resource_id``, or unknown: None; ``model``:
+        the resource right after the change, if the driver has it): wake the watcher of its key,
+        wherever it polls. Safe to call from any thread; the document is rendered here, at once,
+        so that it shows this change even when another one follows before the watcher looks."""
         loop = self._loop
-        if collection not in WATCHABLE or loop is None or loop.is_closed():
+        watchable = WATCHABLE.get(collection)
+        if watchable is None or loop is None or loop.is_closed():
             return
         try:
             credentials = driver.credentials
         except AuthenticationFailure:
             return
         key = WatchKey(type(driver).driver_id, driver.provider, credentials.digest())
+        if not self.backend.shared and key not in self.watchers:
+            return  # nobody watches these credentials here, and there is no other process
+        doc = None
+        if model is not None:
+            try:
+                docs = self.renderer.documents(watchable.singular, driver, [model])
+            except Exception as exc:  # noqa: BLE001 - the watcher reads the member itself then
+                log.warning("events %s: could not render an announced %s: %s", key.driver, watchable.singular, exc)
+            else:
+                for rid, rendered in docs.items():
+                    resource_id, doc = resource_id or rid, event_json(rendered)
+        nudge = Nudge(collection, resource_id, doc)
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
             running = None
         if running is loop:
-            self._chore(self.backend.nudge(key, collection, resource_id))
+            self._chore(self._send(key, nudge))
         else:
-            loop.call_soon_threadsafe(lambda: self._chore(self.backend.nudge(key, collection, resource_id)))
+            loop.call_soon_threadsafe(lambda: self._chore(self._send(key, nudge)))
+
+    async def _send(self, key: WatchKey, nudge: Nudge) -> None:
+        async with self._nudge_lock:  # tasks take it in the order they were made
+            await self.backend.nudge(key, nudge)
+
+    def written(self, driver: Driver | None, collection: str, resource_id: str | None, outcome: Outcome) -> None:
+        """A write (create, action, destroy) through the server succeeded: the watcher of its
+        credentials reads the member (or the list) at once instead of at its next poll. Nothing
+        for collections the driver announces itself (it sends their documents)."""
+        if driver is None or collection not in WATCHABLE or collection in type(driver).ANNOUNCES_CHANGES:
+            return
+        if not 200 <= outcome.status < 300:
+            return
+        if resource_id is None and outcome.kind == "member":
+            found = getattr(outcome.data, "id", None)
+            resource_id = None if found is None else str(found)
+        self.announce(driver, collection, resource_id)
 
     # -- for tests and metrics -----------------------------------------------------------------
     def stats(self) -> dict[str, int]:

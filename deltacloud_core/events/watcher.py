@@ -11,6 +11,7 @@ nudges the polling process to look at once.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections import Counter
@@ -22,7 +23,7 @@ from ..credentials import Credentials
 from ..drivers.base import Driver
 from ..drivers.capabilities import implements
 from ..errors import AuthenticationFailure, DeltacloudError, ObjectNotFound, ProviderTimeout, RateLimited
-from .backends.base import Docs, Draft, EventBackend
+from .backends.base import Docs, Draft, EventBackend, Hold, Nudge
 from .diff import Change, diff_documents
 from .model import WATCHABLE, Watchable, WatchKey
 from .policy import PollPolicy, transitional_states
@@ -35,8 +36,14 @@ if TYPE_CHECKING:
 __all__ = ["Watcher"]
 
 log = logging.getLogger("deltacloud.events")
-#: A nudge without an id: the whole collection is listed again.
-_ALL = None
+#: Nudges of one collection kept for the next try after a failed look; beyond, one listing.
+MAX_PENDING = 1000
+
+
+def _retrieve(task: asyncio.Task[None]) -> None:
+    """Marks a shared check's failure as seen (each waiter gets it; none may be left)."""
+    if not task.cancelled():
+        task.exception()
 
 
 class Watcher:
@@ -69,9 +76,10 @@ class Watcher:
         self.polls = 0
         self._policies: dict[str, PollPolicy] = {}
         self._due: dict[str, float] = {}
-        self._nudged: dict[str, set[str | None]] = {}
+        #: Nudges not acted on yet, per collection, in the order they came.
+        self._nudged: dict[str, list[Nudge]] = {}
         self._progress = asyncio.Event()
-        self._check_lock = asyncio.Lock()
+        self._check: asyncio.Task[None] | None = None
         self._task: asyncio.Task[None] | None = None
         self._chores: set[asyncio.Task[Any]] = set()
         self._transitional = transitional_states(driver_cls.INSTANCE_STATES)
@@ -96,7 +104,7 @@ class Watcher:
     async def _demand_changed(self, new: set[str]) -> None:
         await self.backend.set_demand(self.key, frozenset(+self.demand))
         for collection in sorted(new):
-            await self.backend.nudge(self.key, collection, _ALL)
+            await self.backend.nudge(self.key, Nudge(collection))  # no id: list it
 
     def _chore(self, coroutine: Any) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)
@@ -115,10 +123,10 @@ class Watcher:
     async def stop(self) -> None:
         """Stop polling, give the lease and the demand up, forget the credentials."""
         self.credentials = None
-        for task in (self._task, *self._chores):
+        for task in (self._task, self._check, *self._chores):
             if task is not None and not task.done():
                 task.cancel()
-        for task in (self._task, *list(self._chores)):
+        for task in (self._task, self._check, *list(self._chores)):
             if task is not None:
                 try:
                     await task
@@ -147,17 +155,25 @@ class Watcher:
 
     async def check_credentials(self) -> None:
         """The credentials against the backend (``validate_credentials``), unless a call with
-        exactly these credentials succeeded within ``validation_ttl`` seconds."""
-        async with self._check_lock:
-            if time.monotonic() - self.checked_at < self.settings.validation_ttl:
-                return
-            try:
-                valid = await self._call(self._driver(), "validate_credentials")
-            except AuthenticationFailure:
-                valid = False
-            if not valid:
-                raise AuthenticationFailure("The backend refused these credentials.")
-            self.checked_at = time.monotonic()
+        exactly these credentials succeeded within ``validation_ttl`` seconds. Subscribers that
+        come while a check is under way share its outcome, success or failure: a thousand at
+        once make one call."""
+        if time.monotonic() - self.checked_at < self.settings.validation_ttl:
+            return
+        check = self._check
+        if check is None or check.done():
+            check = self._check = asyncio.get_running_loop().create_task(self._validate())
+            check.add_done_callback(_retrieve)
+        await asyncio.shield(check)  # a subscriber that goes away does not cancel the others' check
+
+    async def _validate(self) -> None:
+        try:
+            valid = await self._call(self._driver(), "validate_credentials")
+        except AuthenticationFailure:
+            valid = False
+        if not valid:
+            raise AuthenticationFailure("The backend refused these credentials.")
+        self.checked_at = time.monotonic()
 
     async def wait_ready(self, collections: frozenset[str], timeout: float) -> None:
         """Until the shared snapshot lists every one of ``collections`` (the first poll of each
@@ -191,9 +207,10 @@ class Watcher:
                 wanted = frozenset(+self.demand) | await self.backend.demand(self.key)
                 now = time.monotonic()
                 for collection in [c for c in WATCHABLE if c in wanted]:
-                    nudged = self._nudged.pop(collection, None)
-                    if collection not in self.known or self._due.get(collection, 0.0) <= now or nudged:
-                        await self._poll(collection, nudged)
+                    nudges = self._nudged.pop(collection, [])
+                    listing = collection not in self.known or self._due.get(collection, 0.0) <= now
+                    if listing or nudges:
+                        await self._poll(collection, nudges, listing=listing)
                         if not self.holding:
                             break
                 due = [self._due[c] for c in wanted if c in self._due]
@@ -213,22 +230,29 @@ class Watcher:
         self._progress = asyncio.Event()
 
     async def _hold(self) -> bool:
-        held = await self.backend.acquire(self.key)
-        if held and not self.holding:
-            # Taken over (or first held): start from the shared snapshot, and look at everything
-            # at once, so that changes while no process polled are reported now.
+        hold = await self.backend.acquire(self.key)
+        held = hold is not Hold.LOST
+        if hold is Hold.TAKEN or (held and not self.holding):
+            # Taken over, first held, or held again after another process had it (this process
+            # may have been paused past the lease): start from the shared snapshot and list
+            # everything at once, so that changes while this watcher did not poll are reported
+            # now; nudges from before are covered by that listing.
             snapshot = await self.backend.load(self.key)
             self.known = snapshot.docs if snapshot is not None else {}
             self._due.clear()
             self.fresh.clear()
+            self._nudged.clear()
         self.holding = held
         self.lease_known = True
         return held
 
     async def _wait_for_nudges(self, timeout: float) -> None:
-        for collection, resource_id in await self.backend.next_nudges(self.key, timeout):
-            if collection in WATCHABLE:
-                self._nudged.setdefault(collection, set()).add(resource_id)
+        nudges = await self.backend.next_nudges(self.key, timeout)
+        if not self.holding:
+            return  # they are the polling process's to act on (its own reader sees them)
+        for nudge in nudges:
+            if nudge.collection in WATCHABLE:
+                self._nudged.setdefault(nudge.collection, []).append(nudge)
 
     def _policy(self, collection: str) -> PollPolicy:
         policy = self._policies.get(collection)
@@ -236,12 +260,13 @@ class Watcher:
             policy = self._policies[collection] = PollPolicy(self.settings.poll_min, self.settings.poll_max)
         return policy
 
-    async def _poll(self, collection: str, nudged: set[str | None] | None) -> None:
+    async def _poll(self, collection: str, nudges: list[Nudge], *, listing: bool) -> None:
         watchable = WATCHABLE[collection]
         policy = self._policy(collection)
+        baseline = collection not in self.known
         try:
             driver = self._driver()
-            docs = await self._read(driver, watchable, nudged)
+            changes, docs = await self._observe(driver, watchable, nudges, listing=listing)
         except AuthenticationFailure as exc:
             self.checked_at = float("-inf")
             for subscriber in list(self.subscribers):
@@ -254,13 +279,14 @@ class Watcher:
             if isinstance(error, RateLimited) and error.headers.get("Retry-After", "").isdigit():
                 retry_after = float(error.headers["Retry-After"])
             self._due[collection] = time.monotonic() + policy.after_failure(retry_after)
+            # The nudges' documents are true past states: kept, in order, for the next try.
+            pending = [*nudges, *self._nudged.get(collection, [])]
+            self._nudged[collection] = pending if len(pending) <= MAX_PENDING else [Nudge(collection)]
             log.warning("events %s %s: listing failed (%s: %s)", self.key.driver, collection,
                         type(error).__name__, error.message)
             return
         self.polls += 1
         self.checked_at = time.monotonic()
-        baseline = collection not in self.known
-        changes = [] if baseline else diff_documents(self.known[collection], docs)
         drafts = [self._draft(watchable, change) for change in changes]
         committed = await self.backend.commit(self.key, collection, docs, drafts)
         if committed is None:  # the lease went to another process meanwhile
@@ -269,30 +295,67 @@ class Watcher:
         self.known[collection] = docs
         self.fresh.add(collection)
         self.errors.pop(collection, None)
-        transitional = policy.any_transitional((str(d.get("state")) for d in docs.values() if d.get("state")),
-                                               self._transitional)
-        pause = policy.after_poll(changed=bool(changes), transitional=transitional,
-                                  announced=collection in self.driver_cls.ANNOUNCES_CHANGES)
-        self._due[collection] = time.monotonic() + pause
+        announced = collection in self.driver_cls.ANNOUNCES_CHANGES
+        if listing or baseline:
+            transitional = policy.any_transitional(
+                (str(d.get("state")) for d in docs.values() if d.get("state")), self._transitional)
+            pause = policy.after_poll(changed=bool(changes), transitional=transitional, announced=announced)
+            self._due[collection] = time.monotonic() + pause
+        elif changes:  # only members read again: a changed one may move on by itself, list soon
+            transitional = policy.any_transitional((c.new_state for c in changes), self._transitional)
+            pause = policy.after_poll(changed=True, transitional=transitional, announced=announced)
+            self._due[collection] = min(self._due.get(collection, float("inf")), time.monotonic() + pause)
 
-    async def _read(self, driver: Driver, watchable: Watchable, nudged: set[str | None] | None) -> Docs:
-        """The collection's documents now: a listing, or (for nudges naming members of a known
-        collection) only those members read again."""
-        known = self.known.get(watchable.collection)
-        if known is None or not nudged or _ALL in nudged or not implements(self.driver_cls, watchable.list_method):
+    async def _observe(self, driver: Driver, watchable: Watchable, nudges: list[Nudge], *,
+                       listing: bool) -> tuple[list[Change], Docs]:
+        """The changes since the snapshot, in the order they happened, and the documents now.
+
+        First the documents nudges brought (each one a state the member was in, in the order
+        the changes were made: two changes in quick succession are two events), then the
+        present: the list (when due, asked for, or the collection is new to this watcher), or
+        else the members nudges named without a document, read again. Nothing of a collection
+        new to this watcher is reported (its first listing is the baseline).
+        """
+        collection = watchable.collection
+        known = self.known.get(collection)
+        if known is None:
             models = await self._call(driver, watchable.list_method)
-            return self.renderer.documents(watchable.singular, driver, models)
+            return [], self.renderer.documents(watchable.singular, driver, models)
         docs = dict(known)
-        for resource_id in sorted(r for r in nudged if r is not None):
+        changes: list[Change] = []
+        reread: dict[str, None] = {}
+        for nudge in nudges:
+            if nudge.resource_id is None:
+                listing = True
+            elif nudge.doc is not None:
+                changes += self._apply(docs, nudge.resource_id, json.loads(nudge.doc))
+            else:
+                reread[nudge.resource_id] = None
+        if listing or not implements(self.driver_cls, watchable.get_method):
+            models = await self._call(driver, watchable.list_method)
+            now = self.renderer.documents(watchable.singular, driver, models)
+            changes += diff_documents(docs, now)
+            return changes, now
+        for resource_id in reread:
             try:
                 model = await self._call(driver, watchable.get_method, resource_id)
             except ObjectNotFound:
                 model = None
-            if model is None:
-                docs.pop(resource_id, None)
-            else:
-                docs.update(self.renderer.documents(watchable.singular, driver, [model]))
-        return docs
+            found = self.renderer.documents(watchable.singular, driver, [model]) if model is not None else {}
+            changes += self._apply(docs, resource_id, found.get(resource_id))
+        return changes, docs
+
+    @staticmethod
+    def _apply(docs: Docs, resource_id: str, doc: dict[str, Any] | None) -> list[Change]:
+        """Make ``doc`` (None: gone) the document of ``resource_id`` in ``docs``; the change."""
+        old = docs.get(resource_id)
+        changes = diff_documents({} if old is None else {resource_id: old},
+                                 {} if doc is None else {resource_id: doc})
+        if doc is None:
+            docs.pop(resource_id, None)
+        else:
+            docs[resource_id] = doc
+        return changes
 
     @staticmethod
     def _draft(watchable: Watchable, change: Change) -> Draft:

@@ -54,6 +54,8 @@ from .services import Services
 __all__ = ["check_provider", "operation_endpoint", "run_operation"]
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+#: Methods that change nothing (every other one tells the event watchers: ``EventHub.written``).
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def operation_endpoint(services: Services, collection: Collection, operation: Operation) -> Endpoint:
@@ -103,6 +105,8 @@ async def run_operation(services: Services, request: Request, collection: Collec
             driver_factory=services.driver_factory(request, context), headers=request.headers, files=files,
             body_stream=request.stream() if operation.streams_body else None, driver_registry=services.drivers)
         outcome = await _run_handler(services, operation, call, attempt)
+        if services.events is not None and request.method not in _READS:  # watchers look at once
+            services.events.written(context.render.driver, collection.name, path_params.get("id"), outcome)
         return _respond(services, request, outcome, fmt, attempt)
     except DeltacloudError as exc:
         # The original timed index/show also when they end in 404 or 406, but no other error.

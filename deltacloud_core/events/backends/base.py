@@ -8,11 +8,12 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from enum import Enum
+from typing import Any, ClassVar
 
 from ..model import Event, WatchKey
 
-__all__ = ["Deliver", "Draft", "EventBackend", "Snapshot", "process_identity"]
+__all__ = ["Deliver", "Draft", "EventBackend", "Hold", "Nudge", "Snapshot", "process_identity"]
 
 Docs = dict[str, dict[str, Any]]
 #: Hands new events of one key to this process's subscribers (called on the event loop).
@@ -23,6 +24,29 @@ def process_identity() -> str:
     """``host:pid:random``: names this process's lease and demand (the random part tells a
     restarted process with a recycled pid from the one before)."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Hold(Enum):
+    """What :meth:`EventBackend.acquire` found: the lease is another process's (``LOST``), was this
+    process's already (``RENEWED``), or is this process's from now on (``TAKEN``: whatever this
+    process knew of the key may be stale, another process may have written meanwhile)."""
+
+    LOST = 0
+    RENEWED = 1
+    TAKEN = 2
+
+
+@dataclass(frozen=True)
+class Nudge:
+    """A member of ``collection`` changed (``resource_id``; None: unknown which), as a driver
+    announced it or a write through the server made it. ``doc`` is its JSON document (URLs
+    under :data:`~deltacloud_core.events.BASE`) right after the change, when the announcer had
+    the resource: the watcher then reports exactly that change, even when another one follows
+    before it looks. Without ``doc`` the watcher reads the member (or the list) when it wakes."""
+
+    collection: str
+    resource_id: str | None = None
+    doc: str | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +78,9 @@ class Snapshot:
 class EventBackend(ABC):
     """Leases (which process polls a key), snapshots, histories, demand and nudges."""
 
+    #: Whether other processes share this store (False: a key's watcher can only be in this process).
+    shared: ClassVar[bool] = False
+
     def __init__(self, history: int, retention: float, lease_ttl: float) -> None:
         self.history = history
         self.retention = retention
@@ -70,8 +97,9 @@ class EventBackend(ABC):
 
     # -- the lease -----------------------------------------------------------------------------
     @abstractmethod
-    async def acquire(self, key: WatchKey) -> bool:
-        """Take the key's lease, or renew it when this process holds it; True while held."""
+    async def acquire(self, key: WatchKey) -> Hold:
+        """Take the key's lease, or renew it when this process holds it. On ``TAKEN``, nudges
+        sent before are forgotten (the new holder lists everything first, which covers them)."""
 
     @abstractmethod
     async def release(self, key: WatchKey) -> None:
@@ -106,12 +134,14 @@ class EventBackend(ABC):
 
     # -- nudges: a driver announced a change ---------------------------------------------------
     @abstractmethod
-    async def nudge(self, key: WatchKey, collection: str, resource_id: str | None) -> None:
-        """Wake whichever process polls ``key`` (nothing when no process watches it)."""
+    async def nudge(self, key: WatchKey, nudge: Nudge) -> None:
+        """Wake whichever process polls ``key`` (nothing when no process watches it). Nudges
+        sent one after the other from one process are read in that order."""
 
     @abstractmethod
-    async def next_nudges(self, key: WatchKey, timeout: float) -> list[tuple[str, str | None]]:
-        """The nudges since the last call, waiting up to ``timeout`` seconds for one."""
+    async def next_nudges(self, key: WatchKey, timeout: float) -> list[Nudge]:
+        """The nudges since the last call (or since the lease was taken), in order, waiting up
+        to ``timeout`` seconds for one."""
 
     # -- this process's view of the history ----------------------------------------------------
     @abstractmethod

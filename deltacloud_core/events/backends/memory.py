@@ -14,9 +14,13 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from ..model import Event, WatchKey, compare_ids
-from .base import Docs, Draft, EventBackend, Snapshot
+from .base import Docs, Draft, EventBackend, Hold, Nudge, Snapshot
 
-__all__ = ["MemoryBackend"]
+__all__ = ["MAX_NUDGES", "MemoryBackend"]
+
+#: Nudges waiting for a key's watcher at most; past that they collapse into one listing per
+#: collection (a watcher stuck in a slow listing never makes this grow without bound).
+MAX_NUDGES = 10_000
 
 
 @dataclass
@@ -25,7 +29,7 @@ class _Log:
     events: deque[Event]
     #: The newest id that fell out of the history (``0-0``: none did).
     trimmed: str = "0-0"
-    nudges: list[tuple[str, str | None]] = field(default_factory=list)
+    nudges: list[Nudge] = field(default_factory=list)
     nudged: asyncio.Event = field(default_factory=asyncio.Event)
     demand: frozenset[str] = frozenset()
     watched: bool = False
@@ -65,9 +69,13 @@ class MemoryBackend(EventBackend):
         for _since, key in idle[:max(0, len(self._logs) - self.max_retained)]:
             del self._logs[key]
 
-    async def acquire(self, key: WatchKey) -> bool:
-        self._log(key).watched = True
-        return True
+    async def acquire(self, key: WatchKey) -> Hold:
+        log = self._log(key)
+        if log.watched:
+            return Hold.RENEWED
+        log.watched = True
+        log.nudges.clear()  # sent to a watcher that stopped: the new one lists everything first
+        return Hold.TAKEN
 
     async def release(self, key: WatchKey) -> None:
         log = self._logs.get(key)
@@ -115,14 +123,17 @@ class MemoryBackend(EventBackend):
         log = self._logs.get(key)
         return log.demand if log is not None else frozenset()
 
-    async def nudge(self, key: WatchKey, collection: str, resource_id: str | None) -> None:
+    async def nudge(self, key: WatchKey, nudge: Nudge) -> None:
         log = self._logs.get(key)
         if log is None or not log.watched:
             return
-        log.nudges.append((collection, resource_id))
+        if len(log.nudges) >= MAX_NUDGES:
+            log.nudges = [Nudge(c) for c in dict.fromkeys(n.collection for n in [*log.nudges, nudge])]
+        else:
+            log.nudges.append(nudge)
         log.nudged.set()
 
-    async def next_nudges(self, key: WatchKey, timeout: float) -> list[tuple[str, str | None]]:
+    async def next_nudges(self, key: WatchKey, timeout: float) -> list[Nudge]:
         log = self._log(key)
         if not log.nudges and timeout > 0:
             log.nudged.clear()

@@ -26,7 +26,7 @@ import time
 from typing import Any
 
 from ..model import Event, WatchKey, compare_ids
-from .base import Deliver, Docs, Draft, EventBackend, Snapshot
+from .base import Deliver, Docs, Draft, EventBackend, Hold, Nudge, Snapshot
 
 __all__ = ["RedisBackend"]
 
@@ -35,14 +35,19 @@ PREFIX = "deltacloud:events:"
 #: The longest a blocking read of a stream waits (milliseconds).
 BLOCK_MS = 2000
 
+# Returns {1} when renewed, {2, <the nudge stream's newest id>} when taken (the new holder reads
+# nudges after that id: those before are covered by the listing it makes first), 0 when not held.
 _ACQUIRE = """
 local holder = redis.call('GET', KEYS[1])
+local answer = {1}
 if holder == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
 elseif holder then
   return 0
 else
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  local newest = redis.call('XREVRANGE', KEYS[4], '+', '-', 'COUNT', 1)
+  answer = {2, newest[1] and newest[1][1] or '0-0'}
 end
 if redis.call('HEXISTS', KEYS[2], '_origin') == 0 then
   local id = redis.call('XADD', KEYS[3], '*', 'k', '_origin')
@@ -50,7 +55,7 @@ if redis.call('HEXISTS', KEYS[2], '_origin') == 0 then
 end
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
 redis.call('PEXPIRE', KEYS[3], ARGV[3])
-return 1
+return answer
 """
 
 _RELEASE = """
@@ -82,7 +87,7 @@ return ids
 
 _NUDGE = """
 if redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', '1000', '*', 'c', ARGV[1], 'r', ARGV[2])
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', '1000', '*', 'c', ARGV[1], 'r', ARGV[2], 'd', ARGV[4])
   redis.call('PEXPIRE', KEYS[2], ARGV[3])
   return 1
 end
@@ -104,6 +109,8 @@ def _event(entry_id: str, fields: dict[str, str]) -> Event | None:
 
 
 class RedisBackend(EventBackend):
+    shared = True
+
     def __init__(self, url: str, history: int, retention: float, lease_ttl: float) -> None:
         super().__init__(history, retention, lease_ttl)
         self.url = url
@@ -154,11 +161,16 @@ class RedisBackend(EventBackend):
             self._redis = None
 
     # -- the lease -----------------------------------------------------------------------------
-    async def acquire(self, key: WatchKey) -> bool:
+    async def acquire(self, key: WatchKey) -> Hold:
         k = _keys(key)
-        held = await self._scripts["acquire"](keys=[k["lease"], k["snap"], k["stream"]],
+        held = await self._scripts["acquire"](keys=[k["lease"], k["snap"], k["stream"], k["nudge"]],
                                               args=[self.identity, int(self.lease_ttl * 1000), self.retention_ms])
-        return bool(held)
+        if not held:
+            return Hold.LOST
+        if int(held[0]) == Hold.TAKEN.value:
+            self._nudge_cursors[key] = str(held[1])
+            return Hold.TAKEN
+        return Hold.RENEWED
 
     async def release(self, key: WatchKey) -> None:
         if self._redis is not None:
@@ -249,25 +261,26 @@ class RedisBackend(EventBackend):
         return frozenset(wanted)
 
     # -- nudges --------------------------------------------------------------------------------
-    async def nudge(self, key: WatchKey, collection: str, resource_id: str | None) -> None:
+    async def nudge(self, key: WatchKey, nudge: Nudge) -> None:
         if self._redis is None:
             return
         k = _keys(key)
         await self._scripts["nudge"](keys=[k["lease"], k["nudge"]],
-                                     args=[collection, resource_id or "", self.retention_ms])
+                                     args=[nudge.collection, nudge.resource_id or "", self.retention_ms,
+                                           nudge.doc or ""])
 
-    async def next_nudges(self, key: WatchKey, timeout: float) -> list[tuple[str, str | None]]:
+    async def next_nudges(self, key: WatchKey, timeout: float) -> list[Nudge]:
         stream = _keys(key)["nudge"]
         cursor = self._nudge_cursors.get(key)
         if cursor is None:
             cursor = self._nudge_cursors[key] = await self._last_id(stream)
         block = min(int(timeout * 1000), BLOCK_MS)
         found = await self._redis.xread({stream: cursor}, count=100, block=block if block > 0 else None)
-        out: list[tuple[str, str | None]] = []
+        out: list[Nudge] = []
         for _name, entries in found or ():
             for entry_id, fields in entries:
                 cursor = entry_id
-                out.append((fields.get("c", ""), fields.get("r") or None))
+                out.append(Nudge(fields.get("c", ""), fields.get("r") or None, fields.get("d") or None))
         self._nudge_cursors[key] = cursor
         return out
 

@@ -9,12 +9,16 @@ over the lease, and no subscriber sees an event twice or misses one.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
+import re
 import signal
 import time
+from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import boto3
@@ -46,14 +50,25 @@ class RecordingMoto(MotoServer):
 
     def listings(self) -> int:
         """``DescribeInstances`` calls that list (a watcher's), not those reading one instance."""
-        count = 0
-        for entry in self.requests():
-            body = str(entry.get("body") or "")
-            if entry.get("body_encoded"):
-                body = base64.b64decode(body).decode("utf-8", "replace")
-            if "Action=DescribeInstances" in body and "InstanceId." not in body:
-                count += 1
-        return count
+        return sum(1 for entry in self.requests()
+                   if "Action=DescribeInstances" in _body(entry) and "InstanceId." not in _body(entry))
+
+    def calls(self, action: str, since: int = 0) -> Counter[str]:
+        """``action`` calls after the first ``since`` requests, by the access key that signed them."""
+        found: Counter[str] = Counter()
+        for entry in self.requests()[since:]:
+            if f"Action={action}&" in _body(entry) or _body(entry).endswith(f"Action={action}"):
+                headers = {str(k).lower(): str(v) for k, v in dict(entry.get("headers") or {}).items()}
+                signed = re.search(r"Credential=([^/]+)/", headers.get("authorization", ""))
+                found[signed.group(1) if signed else "?"] += 1
+        return found
+
+
+def _body(entry: dict[str, object]) -> str:
+    body = str(entry.get("body") or "")
+    if entry.get("body_encoded"):
+        body = base64.b64decode(body).decode("utf-8", "replace")
+    return body
 
 
 @pytest.fixture(scope="module")
@@ -274,3 +289,111 @@ def test_two_workers_one_watcher_and_a_takeover_without_loss(recording_moto: Rec
                 api.close()
                 for stream in streams:
                     stream.close()
+
+
+@dataclass
+class RawSubscriber:
+    """One ``GET /api/events`` on its own socket (a thousand of them in one event loop)."""
+
+    auth: tuple[str, str]
+    status: int = 0
+    created: list[str] = field(default_factory=list)
+
+
+async def _subscribe_raw(url: str, sub: RawSubscriber, opened: asyncio.Queue[RawSubscriber],
+                         stop: asyncio.Event) -> None:
+    host, port = url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    token = base64.b64encode(f"{sub.auth[0]}:{sub.auth[1]}".encode()).decode()
+    writer.write(f"GET /api/events?collection=instances HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                 f"Accept: text/event-stream\r\nAuthorization: Basic {token}\r\n\r\n".encode())
+    try:
+        await writer.drain()
+        head = await reader.readline()
+        sub.status = int(head.split()[1]) if head.startswith(b"HTTP/1.1 ") else -1
+        await opened.put(sub)
+        kind = b""
+        while not stop.is_set():
+            try:
+                line = await asyncio.wait_for(reader.readline(), 0.5)
+            except TimeoutError:
+                continue
+            if not line:
+                return
+            if line.startswith(b"event: "):
+                kind = line[7:].strip()
+            elif line.startswith(b"data: ") and kind == b"created":
+                sub.created.append(str(json.loads(line[6:])["id"]))
+    finally:
+        writer.close()
+
+
+async def _burst(url: str, subscribers: list[RawSubscriber], launch: object, timeout: float = 180.0) -> str:
+    """Every subscriber connects at once; once all are open, ``launch()`` (in a thread) makes an
+    instance, and this waits (bounded) until each subscriber of its account saw it created."""
+    opened: asyncio.Queue[RawSubscriber] = asyncio.Queue()
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(_subscribe_raw(url, sub, opened, stop)) for sub in subscribers]
+    try:
+        deadline = time.monotonic() + timeout
+        for _ in subscribers:
+            await asyncio.wait_for(opened.get(), max(0.1, deadline - time.monotonic()))
+        assert all(sub.status == 200 for sub in subscribers), Counter(sub.status for sub in subscribers)
+        iid = await asyncio.to_thread(launch)  # type: ignore[arg-type]
+        mine = [sub for sub in subscribers if sub.auth == AUTH]
+        while any(iid not in sub.created for sub in mine):
+            assert time.monotonic() < deadline, sum(iid in sub.created for sub in mine)
+            await asyncio.sleep(0.1)  # a bounded look at the subscribers' own records
+        return str(iid)
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def test_a_thousand_subscribers_at_once_make_one_credentials_check(recording_moto: RecordingMoto,
+                                                                   tmp_path: Path) -> None:
+    """1,000 streams with the same credentials and 50 with another account's, all connecting at
+    once: moto's own request log shows one ``DescribeAvailabilityZones`` (the driver's
+    credentials check) per access key, and listings signed by each key (one watcher each, never
+    shared); every stream of the first account sees its new instance, none of the others does."""
+    recording_moto.reset()
+    other = _other_account_keys(recording_moto)
+    env = _env(recording_moto, DELTACLOUD_EVENTS_MAX_PER_CREDENTIALS="2000", DELTACLOUD_EVENTS_POLL_MIN="1",
+               DELTACLOUD_EVENTS_POLL_MAX="1")
+    with running_server(driver="ec2", env=env, log_path=tmp_path / "d.log", timeout=90) as url, _api(url) as api:
+        before = len(recording_moto.requests())
+        subscribers = [RawSubscriber(AUTH) for _ in range(1000)] + [RawSubscriber(other) for _ in range(50)]
+        iid = asyncio.run(_burst(url, subscribers, lambda: _launch(api)))
+        checks = recording_moto.calls("DescribeAvailabilityZones", before)
+        assert checks == Counter({AUTH[0]: 1, other[0]: 1}), checks
+        listings = recording_moto.calls("DescribeInstances", before)
+        assert listings[AUTH[0]] >= 1
+        assert listings[other[0]] >= 1
+        assert all(iid in sub.created for sub in subscribers[:1000])
+        assert not any(iid in sub.created for sub in subscribers[1000:])
+
+
+def test_a_write_through_the_server_wakes_the_watcher_at_once(recording_moto: RecordingMoto, tmp_path: Path) -> None:
+    """The watcher lists every 300 s here: within the tests' bounds only the server's own
+    wake-up after a successful create, action or destroy can deliver (ec2 announces nothing)."""
+    recording_moto.reset()
+    env = _env(recording_moto, DELTACLOUD_EVENTS_POLL_MIN="300", DELTACLOUD_EVENTS_POLL_MAX="300")
+    with running_server(driver="ec2", env=env, log_path=tmp_path / "d.log") as url, \
+            _api(url) as api, EventStream(url, AUTH, collection="instances") as stream:
+        assert stream.wait_open(60).status_code == 200
+        listed = recording_moto.listings()
+        iid = _launch(api)
+        created = stream.next(timeout=60)
+        assert (created.event, created.resource_id) == ("created", iid)
+        assert api.post(f"/api/instances/{iid}/stop").status_code == 202
+        stopped = stream.next(timeout=60)
+        assert (stopped.event, stopped.resource_id, stopped.data["from"]) == ("state", iid, "RUNNING")
+        assert api.post(f"/api/instances/{iid}/start").status_code == 202
+        started = stream.next(timeout=60)
+        assert (started.event, started.resource_id, started.data["to"]) == ("state", iid, "RUNNING")
+        assert api.post(f"/api/instances/{iid}/stop").status_code == 202
+        assert stream.next(timeout=60).data["to"] == stopped.data["to"]
+        assert api.delete(f"/api/instances/{iid}").status_code == 204
+        finished = stream.next(timeout=60)  # EC2 still shows it by id, terminated; listings do not
+        assert (finished.event, finished.resource_id, finished.data["to"]) == ("state", iid, "FINISH")
+        assert recording_moto.listings() == listed  # each change read as one instance, no listing

@@ -343,8 +343,9 @@ class MockDriver(MockNetworkMixin, MockStorageMixin, Driver):
             if user_data is not None:
                 record["user_data"] = base64.b64encode(user_data).decode("ascii")
             rec = tx.put("instances", new_id, record)
-        self.announce_change("instances", new_id)
-        return _instance(rec)
+        instance = _instance(rec)
+        self.announce_change("instances", new_id, instance)
+        return instance
 
     def _set_state(self, id: str, state: str) -> Instance:
         self._user()
@@ -355,8 +356,9 @@ class MockDriver(MockNetworkMixin, MockStorageMixin, Driver):
             rec["state"] = state
             rec.pop("actions", None)
             tx.put("instances", id, rec)
-        self.announce_change("instances", id)
-        return _instance(rec)
+        instance = _instance(rec)
+        self.announce_change("instances", id, instance)
+        return instance
 
     def start_instance(self, id: str) -> Instance:
         return self._set_state(id, "RUNNING")

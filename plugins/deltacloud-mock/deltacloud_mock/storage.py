@@ -199,8 +199,9 @@ class MockStorageMixin:
             rec = tx.put("storage_volumes", new_id, {
                 "name": name or f"Volume{new_id}", "created": _now(), "state": "AVAILABLE",
                 "capacity": capacity or "1", "instance_id": None, "device": None})
-        self.announce_change("storage_volumes", new_id)
-        return self._volume(rec)
+        created = self._volume(rec)
+        self.announce_change("storage_volumes", new_id, created)
+        return created
 
     def attach_storage_volume(self, id: str, *, instance_id: str, device: str) -> StorageVolume:
         self._user()
@@ -221,11 +222,12 @@ class MockStorageMixin:
             instance = _without_volume(instance, id)
             instance["storage_volumes"].append({"id": id, "device": device})
             tx.put("instances", instance_id, instance)
-        self.announce_change("storage_volumes", id)
+        attached = self._volume(volume)
+        self.announce_change("storage_volumes", id, attached)
         self.announce_change("instances", instance_id)
         if previous and previous != instance_id:
             self.announce_change("instances", previous)
-        return self._volume(volume)
+        return attached
 
     def detach_storage_volume(self, id: str) -> StorageVolume:
         self._user()
@@ -241,9 +243,10 @@ class MockStorageMixin:
                 tx.put("instances", instance_id, _without_volume(instance, id))
             volume.update(instance_id=None, device=None, state="AVAILABLE")
             tx.put("storage_volumes", id, volume)
-        self.announce_change("storage_volumes", id)
+        detached = self._volume(volume)
+        self.announce_change("storage_volumes", id, detached)
         self.announce_change("instances", instance_id)
-        return self._volume(volume)
+        return detached
 
     def destroy_storage_volume(self, id: str) -> None:
         # As the original: an unknown volume is not an error.
@@ -295,8 +298,9 @@ class MockStorageMixin:
         with self.store.transaction() as tx:
             new_id = _free_id(tx, "storage_snapshots", f"store_snapshot_{int(time.time())}")
             rec = tx.put("storage_snapshots", new_id, record)
-        self.announce_change("storage_snapshots", new_id)
-        return self._snapshot(rec)
+        created = self._snapshot(rec)
+        self.announce_change("storage_snapshots", new_id, created)
+        return created
 
     def destroy_storage_snapshot(self, id: str) -> None:
         self._user()
