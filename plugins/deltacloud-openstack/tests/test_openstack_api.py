@@ -14,9 +14,9 @@ from openstack_support import wait_until
 
 from deltacloud_openstack.states import INSTANCE_STATES
 
-EXPECTED_COLLECTIONS = {"addresses", "buckets", "drivers", "firewalls", "hardware_profiles", "images", "instance_states",
-                        "instances", "keys", "network_interfaces", "networks", "realms", "storage_snapshots",
-                        "storage_volumes", "subnets"}
+EXPECTED_COLLECTIONS = {"addresses", "buckets", "drivers", "firewalls", "hardware_profiles", "images",
+                        "instance_states", "instances", "keys", "network_interfaces", "networks", "realms",
+                        "storage_snapshots", "storage_volumes", "subnets"}
 
 
 def xml(reply: httpx.Response) -> ET.Element:

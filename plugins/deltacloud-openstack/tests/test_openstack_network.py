@@ -11,10 +11,10 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
-from openstack_support import Cleanup, destroy_server, wait_until
-
 from deltacloud_core import Conflict, ForbiddenError, ObjectNotFound, ValidationError
 from deltacloud_core.models import FirewallRuleSource
+from openstack_support import Cleanup, destroy_server, wait_until
+
 from deltacloud_openstack import OpenStackDriver
 
 PRIVATE = ipaddress.ip_network("10.0.0.0/24")
@@ -75,7 +75,8 @@ def test_network_and_subnet_life_cycle(driver: OpenStackDriver, cleanup: Cleanup
     assert driver.get_subnet(second.id) is None
     bare = driver.create_network(name="dc-bare")
     cleanup.add(f"network {bare.id}", lambda: driver.destroy_network(bare.id))
-    assert bare.address_blocks == () and bare.subnets == ()
+    assert bare.address_blocks == ()
+    assert bare.subnets == ()
     driver.destroy_network(network.id)  # with its remaining subnet
     assert driver.get_network(network.id) is None
     with pytest.raises(ObjectNotFound):
@@ -106,7 +107,9 @@ def test_a_project_with_several_networks_names_one(driver: OpenStackDriver, clou
     cleanup.add(f"network {second.id}", lambda: driver.destroy_network(second.id))
     with pytest.raises(ValidationError) as err:
         driver.create_instance(image_id=cloud.image_id, hwp_id="m1.tiny")
-    assert "network_id" in str(err.value) and first.id in str(err.value) and second.id in str(err.value)
+    assert "network_id" in str(err.value)
+    assert first.id in str(err.value)
+    assert second.id in str(err.value)
     created = driver.create_instance(image_id=cloud.image_id, hwp_id="m1.tiny", network_id=second.id)
     cleanup.add(f"server {created.id}", lambda: destroy_server(driver, created.id))
     running = wait_until(lambda: driver.get_instance(created.id), lambda i: i.state in ("RUNNING", "ERROR"),
@@ -143,7 +146,8 @@ def test_network_interface_attach_and_destroy(admin_server, admin_driver, cloud,
 def test_address_life_cycle(admin_server, admin_driver, cleanup: Cleanup):
     address = admin_driver.create_address()
     cleanup.add(f"address {address.id}", lambda: admin_driver.destroy_address(address.id))
-    assert in_block(address.id, PUBLIC) and address.instance_id is None
+    assert in_block(address.id, PUBLIC)
+    assert address.instance_id is None
     assert address.id in {a.id for a in admin_driver.list_addresses()}
     admin_driver.associate_address(address.id, instance_id=admin_server.id)
     assert admin_driver.get_address(address.id).instance_id == admin_server.id
@@ -183,7 +187,8 @@ def test_firewall_and_rule_life_cycle(driver: OpenStackDriver, cleanup: Cleanup)
     default = next(f for f in driver.list_firewalls() if f.name == "default")
     assert {(r.direction, r.extra["ethertype"]) for r in default.rules} >= {("egress", "IPv4"), ("egress", "IPv6")}
     from_group = [r for r in default.rules if r.direction == "ingress"]
-    assert from_group and all(r.sources[0].type == "group" and r.sources[0].name == default.id for r in from_group)
+    assert from_group
+    assert all(r.sources[0].type == "group" and r.sources[0].name == default.id for r in from_group)
     firewall = driver.create_firewall(name="dc-web", description="web servers")
     cleanup.add(f"firewall {firewall.id}", lambda: driver.destroy_firewall(firewall.id))
     assert (firewall.name, firewall.description) == ("dc-web", "web servers")
@@ -234,5 +239,6 @@ def test_network_collections_over_http(http, cloud):
     networks = http.get("/networks", params={"format": "json"}).json()["networks"]
     assert [n["id"] for n in networks] == [cloud.public_network_id]
     firewalls = http.get("/firewalls", params={"format": "xml"})
-    assert "<firewall " in firewalls.text and "<name>default</name>" in firewalls.text
+    assert "<firewall " in firewalls.text
+    assert "<name>default</name>" in firewalls.text
     assert http.get(f"/networks/{cloud.private_network_id}", params={"format": "json"}).status_code == 404
