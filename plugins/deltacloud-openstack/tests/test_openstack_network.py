@@ -25,6 +25,16 @@ def in_block(address: str, block: ipaddress.IPv4Network) -> bool:
     return ipaddress.ip_address(address) in block
 
 
+def release(driver: OpenStackDriver, ip: str) -> None:
+    """Clean-up of an address: free it if a failed test left it associated, then release it."""
+    found = driver.get_address(ip)
+    if found is None:
+        return
+    if found.instance_id:
+        driver.disassociate_address(ip)
+    driver.destroy_address(ip)
+
+
 @pytest.fixture
 def admin_server(admin_driver: OpenStackDriver, cloud, cleanup: Cleanup):
     """A running server of the admin project, on its network ``private`` (chosen by the driver)."""
@@ -38,8 +48,10 @@ def admin_server(admin_driver: OpenStackDriver, cloud, cleanup: Cleanup):
 
 # -- networks and subnets -------------------------------------------------------------------------
 
-def test_each_project_sees_its_networks_and_the_external_one(admin_driver, driver, cloud):
-    admin = {n.id: n for n in admin_driver.list_networks()}
+def test_each_project_sees_its_networks_and_the_external_one(admin_driver, driver, cloud, cleanup: Cleanup):
+    own = driver.create_network(name="dc-demo-only", address_block="192.168.40.0/24")
+    cleanup.add(f"network {own.id}", lambda: driver.destroy_network(own.id))
+    admin = {n.id: n for n in admin_driver.list_networks()}  # an admin token sees every network: not listed
     assert set(admin) == {cloud.public_network_id, cloud.private_network_id}
     private = admin[cloud.private_network_id]
     assert (private.name, private.state, private.address_blocks) == ("private", "UP", ("10.0.0.0/24",))
@@ -49,8 +61,10 @@ def test_each_project_sees_its_networks_and_the_external_one(admin_driver, drive
     subnets = {s.id: s for s in admin_driver.list_subnets()}
     assert subnets[cloud.private_subnet_id].type == "PRIVATE"
     assert {s.type for s in subnets.values()} == {"PRIVATE", "PUBLIC"}
-    demo = driver.list_networks()  # the demo project has none of its own
-    assert [n.id for n in demo] == [cloud.public_network_id]
+    assert own.subnets[0] not in subnets
+    demo = driver.list_networks()
+    assert {n.id for n in demo} == {cloud.public_network_id, own.id}
+    assert [s.id for s in driver.list_subnets()] == list(own.subnets)
     assert driver.get_network(cloud.private_network_id) is None  # another project's
     assert driver.get_subnet(cloud.private_subnet_id) is None
     assert driver.get_network("00000000-0000-0000-0000-000000000000") is None
@@ -145,7 +159,7 @@ def test_network_interface_attach_and_destroy(admin_server, admin_driver, cloud,
 
 def test_address_life_cycle(admin_server, admin_driver, cleanup: Cleanup):
     address = admin_driver.create_address()
-    cleanup.add(f"address {address.id}", lambda: admin_driver.destroy_address(address.id))
+    cleanup.add(f"address {address.id}", lambda: release(admin_driver, address.id))
     assert in_block(address.id, PUBLIC)
     assert address.instance_id is None
     assert address.id in {a.id for a in admin_driver.list_addresses()}
@@ -174,7 +188,7 @@ def test_address_life_cycle(admin_server, admin_driver, cleanup: Cleanup):
 def test_an_instance_without_a_port_gets_no_address(server, driver: OpenStackDriver, cleanup: Cleanup):
     assert server.network_interfaces == ()  # the demo project has no network: booted without one
     address = driver.create_address()
-    cleanup.add(f"address {address.id}", lambda: driver.destroy_address(address.id))
+    cleanup.add(f"address {address.id}", lambda: release(driver, address.id))
     with pytest.raises(ValidationError) as err:
         driver.associate_address(address.id, instance_id=server.id)
     assert "no network interface" in str(err.value)
@@ -214,6 +228,10 @@ def test_firewall_and_rule_life_cycle(driver: OpenStackDriver, cleanup: Cleanup)
     with pytest.raises(ObjectNotFound):  # an unknown source group: nothing added
         driver.create_firewall_rule(firewall.id, protocol="udp", port_from="53", port_to="53",
                                     sources=[FirewallRuleSource.cidr("10.0.0.0/8"), FirewallRuleSource.group("nope")])
+    assert not any(r.allow_protocol == "udp" for r in driver.get_firewall(firewall.id).rules)
+    twice = [FirewallRuleSource.cidr("10.0.0.0/8"), FirewallRuleSource.cidr("10.0.0.0/8")]
+    with pytest.raises(Conflict):  # Neutron refuses the second, the same rule: the first is taken back
+        driver.create_firewall_rule(firewall.id, protocol="udp", port_from="53", port_to="53", sources=twice)
     assert not any(r.allow_protocol == "udp" for r in driver.get_firewall(firewall.id).rules)
     driver.destroy_firewall_rule(firewall.id, rules[0].id)
     assert rules[0].id not in {r.id for r in driver.get_firewall(firewall.id).rules}
