@@ -10,9 +10,15 @@ Each client is wrapped in :class:`TranslatedClient`: every operation it calls ra
 errors (see :mod:`.errors`) instead of botocore's, so the driver's methods never see an SDK
 exception.
 
+Listings follow every page (:meth:`TranslatedClient.pages`): the continuation token of each
+answer is sent back until the cloud sends none, and each paged call asks for its documented
+maximum page (``MaxResults``) when the request allows one.
+
 Tuning (environment, read when a client is built): ``AWS_MAX_ATTEMPTS`` (default 3) and
 ``AWS_RETRY_MODE`` (default ``standard``) as in every AWS tool; ``DELTACLOUD_EC2_CONNECT_TIMEOUT``
-(seconds, default 10) and ``DELTACLOUD_EC2_READ_TIMEOUT`` (default 30).
+(seconds, default 10) and ``DELTACLOUD_EC2_READ_TIMEOUT`` (default 30). Read on every listing:
+``DELTACLOUD_EC2_PAGE_SIZE``, a smaller page than each call's maximum (at least 5, AWS's minimum),
+for clouds that time out on big pages.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from deltacloud_core import AuthenticationRequired, ClientCache, Credentials, Dr
 from .endpoints import DEFAULT_REGION, Target, resolve
 from .errors import aws_errors, translate
 
-__all__ = ["AwsDriverBase", "TranslatedClient", "build_client", "client_settings"]
+__all__ = ["PAGE_SIZES", "AwsDriverBase", "TranslatedClient", "build_client", "client_settings", "page_size"]
 
 _session_lock = threading.Lock()
 _session: Any = None
@@ -40,6 +46,22 @@ _PAGE_TOKENS: dict[str, tuple[str, str]] = {
     "list_objects_v2": ("ContinuationToken", "NextContinuationToken"),
     "describe_load_balancers": ("Marker", "NextMarker"),
 }
+#: operation -> (its page-size parameter, AWS's largest page, the parameters it cannot be sent with).
+#: Asking for pages is what makes AWS paginate big accounts predictably; calls naming ids get none.
+PAGE_SIZES: dict[str, tuple[str, int, tuple[str, ...]]] = {
+    "describe_instances": ("MaxResults", 1000, ("InstanceIds",)),
+    "describe_volumes": ("MaxResults", 500, ("VolumeIds",)),
+    "describe_snapshots": ("MaxResults", 1000, ("SnapshotIds",)),
+    "describe_images": ("MaxResults", 1000, ("ImageIds",)),
+    "describe_instance_types": ("MaxResults", 100, ("InstanceTypes",)),
+    "describe_security_groups": ("MaxResults", 1000, ("GroupIds", "GroupNames")),
+    "describe_subnets": ("MaxResults", 1000, ("SubnetIds",)),
+    "describe_vpcs": ("MaxResults", 1000, ("VpcIds",)),
+    "describe_network_interfaces": ("MaxResults", 1000, ("NetworkInterfaceIds",)),
+    "describe_load_balancers": ("PageSize", 400, ("LoadBalancerNames",)),
+}
+#: AWS's smallest ``MaxResults``.
+_MIN_PAGE = 5
 
 
 def _boto3_session() -> Any:
@@ -57,6 +79,18 @@ def _env_number(name: str, default: float) -> float:
         return float(raw) if raw else default
     except ValueError:
         return default
+
+
+def page_size(operation: str, kwargs: dict[str, Any]) -> tuple[str, int] | None:
+    """(parameter, size) of the page to ask ``operation`` for, or None when it takes none here."""
+    known = PAGE_SIZES.get(operation)
+    if known is None:
+        return None
+    param, largest, excluded = known
+    if param in kwargs or any(kwargs.get(name) for name in excluded):
+        return None
+    wanted = int(_env_number("DELTACLOUD_EC2_PAGE_SIZE", largest))
+    return param, min(largest, max(_MIN_PAGE, wanted))
 
 
 def client_settings() -> dict[str, Any]:
@@ -103,10 +137,14 @@ class TranslatedClient:
         """Every item under ``key`` of every page of ``operation`` (errors translated).
 
         A plain loop over the continuation token: botocore's paginator builds a class per call,
-        which costs more than the rest of the driver's work on a small listing.
+        which costs more than the rest of the driver's work on a small listing. The page size of
+        :data:`PAGE_SIZES` is asked for unless the call names ids.
         """
         token_in, token_out = _PAGE_TOKENS.get(operation, ("NextToken", "NextToken"))
         call = getattr(self._client, operation)
+        size = page_size(operation, kwargs)
+        if size is not None:
+            kwargs[size[0]] = size[1]
         with aws_errors():
             while True:
                 page = call(**kwargs)

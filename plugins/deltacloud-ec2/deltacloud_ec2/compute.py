@@ -11,7 +11,6 @@ from deltacloud_core import (
     AuthenticationFailure,
     AuthenticationRequired,
     HardwareProfile,
-    HardwareProperty,
     Image,
     Instance,
     InstanceAddress,
@@ -24,6 +23,7 @@ from deltacloud_core import (
 
 from .catalogue import deltacloud_state
 from .clients import AwsDriverBase
+from .instance_types import INSTANCE_TYPES, fetch_profiles, fits_image
 from .shapes import aws_time, looks_like, name_tag, name_tag_spec, unique
 
 __all__ = ["ComputeMixin", "instance_from_aws", "store_actions"]
@@ -47,46 +47,6 @@ def store_actions(actions: Sequence[str], root_device_type: str | None) -> list[
     return unique("destroy" if a == "stop" else a for a in actions if a != "start")
 
 
-def instance_from_aws(inst: Mapping[str, Any], owner_id: str | None) -> Instance:
-    """An Instance document from one ``Instances`` item of an EC2 reservation.
-
-    The same AWS values give back the very same (frozen) ``Instance`` built before: a dashboard
-    polling an unchanged account then gets its list rendered from the server's render cache
-    (``REUSES_MODELS``), and the document is only worked out from values not seen yet. The table
-    holds the last 4,096 distinct instances of the process.
-    """
-    get = inst.get
-    groups = tuple(g["GroupId"] for g in get("SecurityGroups") or () if g.get("GroupId"))
-    if not groups:
-        groups = tuple(g["GroupId"] for nic in get("NetworkInterfaces") or () for g in nic.get("Groups") or ()
-                       if g.get("GroupId"))
-    nics = get("NetworkInterfaces")
-    values = (
-        inst["InstanceId"], (get("State") or {}).get("Name"), name_tag(inst), owner_id, get("ImageId"),
-        (get("Placement") or {}).get("AvailabilityZone"), get("InstanceType"), get("LaunchTime"),
-        get("PublicIpAddress"), get("PublicDnsName"), get("PrivateIpAddress"), get("PrivateDnsName"),
-        tuple((m["Ebs"]["VolumeId"], m.get("DeviceName")) for m in get("BlockDeviceMappings") or ()
-              if (m.get("Ebs") or {}).get("VolumeId")),
-        groups, get("KeyName"), None if nics is None else tuple(n["NetworkInterfaceId"] for n in nics),
-        get("RootDeviceType"), get("VpcId"), get("SubnetId"),
-    )
-    try:
-        known = _INSTANCES.get(values)
-    except TypeError:  # a value AWS sent in an unexpected shape (not hashable): build afresh
-        return _instance(values)
-    if known is None:
-        known = _instance(values)
-        if len(_INSTANCES) >= _MAX_INSTANCES:
-            _INSTANCES.clear()
-        _INSTANCES[values] = known
-    return known
-
-
-#: Instances already built, by the AWS values they were built from (see :func:`instance_from_aws`).
-_INSTANCES: dict[tuple[Any, ...], Instance] = {}
-_MAX_INSTANCES = 4096
-
-
 def _addresses(ip: Any, dns: Any) -> tuple[InstanceAddress, ...]:
     out: list[InstanceAddress] = []
     if ip:
@@ -96,28 +56,46 @@ def _addresses(ip: Any, dns: Any) -> tuple[InstanceAddress, ...]:
     return tuple(out)
 
 
-def _instance(values: tuple[Any, ...]) -> Instance:
-    (id, aws_state, name, owner_id, image_id, realm_id, instance_type, launch_time, public_ip, public_dns,
-     private_ip, private_dns, volumes, groups, keyname, nics, root, vpc_id, subnet_id) = values
-    state = deltacloud_state(aws_state)
+def _group_ids(inst: Mapping[str, Any]) -> tuple[str, ...]:
+    """The instance's security groups; a VPC instance may list them on its interfaces only."""
+    groups = [g["GroupId"] for g in inst.get("SecurityGroups") or () if g.get("GroupId")]
+    if not groups:
+        groups = [g["GroupId"] for nic in inst.get("NetworkInterfaces") or () for g in nic.get("Groups") or ()
+                  if g.get("GroupId")]
+    return tuple(unique(groups))
+
+
+def instance_from_aws(inst: Mapping[str, Any], owner_id: str | None) -> Instance:
+    """An Instance document from one ``Instances`` item of an EC2 reservation.
+
+    A new frozen model each call: the server's render cache recognises an unchanged instance
+    by equality, so nothing here needs to remember what it built before.
+    """
+    get = inst.get
+    state = deltacloud_state((get("State") or {}).get("Name"))
+    instance_type = get("InstanceType")
+    root = get("RootDeviceType")
+    nics = get("NetworkInterfaces")
     return Instance(
-        id=id,
+        id=inst["InstanceId"],
         state=state,
-        name=name or id,
+        name=name_tag(inst) or inst["InstanceId"],
         owner_id=owner_id,
-        image_id=image_id,
-        realm_id=realm_id,
+        image_id=get("ImageId"),
+        realm_id=(get("Placement") or {}).get("AvailabilityZone"),
         instance_profile=InstanceProfile(instance_type) if instance_type else None,
         actions=None,
-        launch_time=aws_time(launch_time),
-        public_addresses=_addresses(public_ip, public_dns),
-        private_addresses=_addresses(private_ip, private_dns),
+        launch_time=aws_time(get("LaunchTime")),
+        public_addresses=_addresses(get("PublicIpAddress"), get("PublicDnsName")),
+        private_addresses=_addresses(get("PrivateIpAddress"), get("PrivateDnsName")),
         create_image=state == "RUNNING" and root != "instance-store",
-        storage_volumes=volumes,
-        firewalls=tuple(unique(groups)),
-        keyname=keyname,
-        network_interfaces=nics,
-        extra={"root_device_type": root, "instance_type": instance_type, "vpc_id": vpc_id, "subnet_id": subnet_id},
+        storage_volumes=tuple((m["Ebs"]["VolumeId"], m.get("DeviceName")) for m in get("BlockDeviceMappings") or ()
+                              if (m.get("Ebs") or {}).get("VolumeId")),
+        firewalls=_group_ids(inst),
+        keyname=get("KeyName"),
+        network_interfaces=None if nics is None else tuple(n["NetworkInterfaceId"] for n in nics),
+        extra={"root_device_type": root, "instance_type": instance_type, "vpc_id": get("VpcId"),
+               "subnet_id": get("SubnetId")},
     )
 
 
@@ -129,19 +107,6 @@ def _count(raw: str | None) -> int:
         raise ValidationError(f"Parameter instance_count must be a whole number from 1 to {_MAX_INSTANCE_COUNT}, "
                               f"not '{raw}'.")
     return int(text)
-
-
-def _live_profile(item: Mapping[str, Any]) -> HardwareProfile:
-    """A hardware profile for an instance type AWS describes (``describe_instance_types``)."""
-    arches = tuple((item.get("ProcessorInfo") or {}).get("SupportedArchitectures") or ())
-    props = [HardwareProperty.fixed("cpu", (item.get("VCpuInfo") or {}).get("DefaultVCpus", 0)),
-             HardwareProperty.fixed("memory", (item.get("MemoryInfo") or {}).get("SizeInMiB", 0)),
-             HardwareProperty.fixed("storage", (item.get("InstanceStorageInfo") or {}).get("TotalSizeInGB", 0))]
-    if len(arches) > 1:
-        props.append(HardwareProperty.enum("architecture", arches))
-    elif arches:
-        props.append(HardwareProperty.fixed("architecture", arches[0]))
-    return HardwareProfile(item["InstanceType"], tuple(props))
 
 
 class ComputeMixin(AwsDriverBase):
@@ -174,27 +139,55 @@ class ComputeMixin(AwsDriverBase):
                 for z in zones]
 
     # -- hardware profiles -----------------------------------------------------------------
-    def get_hardware_profile(self, id: str) -> HardwareProfile | None:
-        """The static profiles, else (with credentials) any instance type AWS describes."""
-        static = super().get_hardware_profile(id)
-        if static is not None:
-            return static
+    def hardware_profiles_in_force(self) -> tuple[HardwareProfile, ...]:
+        """The region's instance types (:mod:`.instance_types`), else the static table.
+
+        The static table answers without credentials (the collection is public, as in the
+        original), when the cloud refuses the credentials, and for clouds that lack
+        ``DescribeInstanceTypes``.
+        """
+        memo = self.__dict__.get("_profiles_in_force")
+        if memo is None:
+            live = self._live_profiles()
+            memo = live if live is not None else tuple(self.HARDWARE_PROFILES)
+            self.__dict__["_profiles_in_force"] = memo
+        return memo
+
+    def _live_profiles(self) -> tuple[HardwareProfile, ...] | None:
         try:
             self.aws_credentials()
         except AuthenticationRequired:
             return None
+        target = self.target
+        ec2 = self.ec2
         try:
-            found = self.ec2.describe_instance_types(InstanceTypes=[id])["InstanceTypes"]
-        except (ValidationError, ObjectNotFound):
+            return INSTANCE_TYPES.get((target.region, target.endpoint("ec2") or ""), lambda: fetch_profiles(
+                lambda: ec2.pages("describe_instance_types", "InstanceTypes")))
+        except AuthenticationFailure:
             return None
-        return _live_profile(found[0]) if found else None
+
+    def list_hardware_profiles(self, **filters: str) -> list[HardwareProfile]:
+        profiles = list(self.hardware_profiles_in_force())
+        if filters.get("id"):
+            profiles = [p for p in profiles if p.id == filters["id"]]
+        if filters.get("architecture"):
+            profiles = [p for p in profiles if p.matches_architecture(filters["architecture"])]
+        return profiles
+
+    def get_hardware_profile(self, id: str) -> HardwareProfile | None:
+        return next((p for p in self.hardware_profiles_in_force() if p.id == id), None)
 
     # -- images ----------------------------------------------------------------------------
-    def _image_profiles(self, architecture: str | None, root_type: str) -> tuple[str, ...]:
-        profiles = [p for p in self.HARDWARE_PROFILES if architecture is None or p.matches_architecture(architecture)]
-        if root_type != "persistent":
-            profiles = [p for p in profiles if p.property("root_type") is None]
-        return tuple(p.id for p in profiles)
+    def _image_profiles(self, architecture: str | None, root_type: str,
+                        virtualization_type: str | None) -> tuple[str, ...]:
+        """Ids of the profiles an image runs on; one shared tuple per kind of image and request."""
+        memo: dict[tuple[Any, ...], tuple[str, ...]] = self.__dict__.setdefault("_image_profile_ids", {})
+        key = (architecture, root_type, virtualization_type)
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = tuple(p.id for p in self.hardware_profiles_in_force()
+                                      if fits_image(p, architecture, root_type, virtualization_type))
+        return found
 
     def _image(self, img: Mapping[str, Any]) -> Image:
         root_type = "transient" if img.get("RootDeviceType") == "instance-store" else "persistent"
@@ -207,28 +200,30 @@ class ComputeMixin(AwsDriverBase):
             architecture=architecture,
             state=img.get("State"),
             creation_time=img.get("CreationDate"),
-            hardware_profiles=self._image_profiles(architecture, root_type),
+            hardware_profiles=self._image_profiles(architecture, root_type, img.get("VirtualizationType")),
             root_type=root_type,
             extra={"owner_alias": img.get("ImageOwnerAlias"), "public": img.get("Public"),
-                   "platform": img.get("Platform")},
+                   "platform": img.get("Platform"), "virtualization_type": img.get("VirtualizationType")},
         )
 
     def list_images(self, **filters: str) -> list[Image]:
-        kwargs: dict[str, Any] = {"Filters": [{"Name": "image-type", "Values": ["machine"]}]}
+        """Images of the default owners (or of ``owner_id``), filtered by the cloud itself."""
+        aws_filters: list[dict[str, Any]] = [{"Name": "image-type", "Values": ["machine"]}]
+        kwargs: dict[str, Any] = {"Filters": aws_filters}
         if filters.get("id"):
             kwargs["ImageIds"] = [filters["id"]]
-        elif filters.get("owner_id"):
+        if filters.get("owner_id"):
             kwargs["Owners"] = [filters["owner_id"]]
-        elif self.DEFAULT_IMAGE_OWNERS:
+        elif self.DEFAULT_IMAGE_OWNERS and not filters.get("id"):
             kwargs["Owners"] = list(self.DEFAULT_IMAGE_OWNERS)
         if filters.get("architecture"):
-            kwargs["Filters"].append({"Name": "architecture", "Values": [filters["architecture"]]})
+            aws_filters.append({"Name": "architecture", "Values": [filters["architecture"]]})
         try:
-            found = self.ec2.describe_images(**kwargs)["Images"]
+            images = [self._image(img) for img in self.ec2.pages("describe_images", "Images", **kwargs)]
         except ObjectNotFound:
             return []
-        images = [self._image(img) for img in found]
-        if filters.get("architecture"):
+        if filters.get("id") and filters.get("architecture"):
+            # One image at most; some EC2 servers (moto) ignore Filters next to ImageIds.
             images = [i for i in images if i.architecture == filters["architecture"]]
         images.sort(key=lambda i: (i.owner_id or "", i.name or ""))
         return images

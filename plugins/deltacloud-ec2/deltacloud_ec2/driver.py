@@ -4,7 +4,8 @@ Credentials are the request's HTTP Basic pair: user = access key id, password = 
 access key, handed to boto3 per request (clients are cached by a digest of them). The
 provider is an AWS region (default ``us-east-1``) or an EC2/S3-compatible cloud's endpoints
 (see :mod:`.endpoints`). Nothing in the entry point, the hardware profiles or the instance
-states needs credentials.
+states needs credentials: without them the hardware profiles are the original's static table,
+with them the region's instance types (:mod:`.instance_types`).
 """
 
 from __future__ import annotations
@@ -41,10 +42,9 @@ class EC2Driver(ComputeMixin, StorageMixin, S3Mixin, NetworkMixin, FirewallsMixi
     DISPLAY_NAME: ClassVar[str | None] = "EC2"
     ENTRYPOINTS: ClassVar[Mapping[str, Mapping[str, str]]] = EC2_ENTRYPOINTS
     INSTANCE_STATES: ClassVar[StateMachine | None] = EC2_STATES
+    #: The original's table: listed without credentials, and by clouds without DescribeInstanceTypes.
     HARDWARE_PROFILES: ClassVar[Sequence[HardwareProfile]] = EC2_HARDWARE_PROFILES
     FEATURES: ClassVar[Mapping[str, Sequence[str]]] = EC2_FEATURES
-    #: instance_from_aws hands back the Instance it built before for the same values.
-    REUSES_MODELS: ClassVar[frozenset[str]] = frozenset({"instances"})
 
     def providers(self) -> list[ProviderInfo] | None:
         """The AWS regions botocore knows (no network call, no credentials)."""

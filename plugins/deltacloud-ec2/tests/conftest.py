@@ -11,7 +11,9 @@ from __future__ import annotations
 import importlib.util
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -30,6 +32,27 @@ AUTH = (ACCESS_KEY, SECRET_KEY)
 IMAGE_X86_64 = "ami-dc0001"
 IMAGE_I386 = "ami-dc0002"
 IMAGE_INSTANCE_STORE = "ami-dc0003"
+IMAGE_ARM64 = "ami-dc0004"
+
+
+@contextmanager
+def calls_of(client: Any, operation: str) -> Iterator[list[dict[str, Any]]]:
+    """The parameters of every ``operation`` call a boto3 client makes inside the block.
+
+    botocore's own event hook (``provide-client-params``), registered for the block only: it
+    observes the requests the driver sends, it changes nothing in them.
+    """
+    seen: list[dict[str, Any]] = []
+
+    def record(params: dict[str, Any], **_kwargs: Any) -> None:
+        seen.append(dict(params))
+
+    event = f"provide-client-params.ec2.{operation}"
+    client.meta.events.register(event, record, unique_id=f"deltacloud-test-{id(seen)}")
+    try:
+        yield seen
+    finally:
+        client.meta.events.unregister(event, unique_id=f"deltacloud-test-{id(seen)}")
 
 
 @pytest.fixture(scope="session")
@@ -49,6 +72,17 @@ def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer
             del os.environ[name]
         os.environ.update(saved)
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def moto_instance_types(moto_server: MotoServer) -> dict[str, dict[str, Any]]:
+    """Every instance type moto describes, asked of it once with boto3 directly (a reset keeps them;
+    moto takes seconds to describe its ~1,400 types)."""
+    import boto3
+
+    ec2 = boto3.client("ec2", endpoint_url=moto_server.url, region_name="us-east-1", aws_access_key_id=ACCESS_KEY,
+                       aws_secret_access_key=SECRET_KEY)
+    return {t["InstanceType"]: t for t in ec2.describe_instance_types()["InstanceTypes"]}
 
 
 @pytest.fixture

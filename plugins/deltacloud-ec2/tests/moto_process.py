@@ -51,6 +51,8 @@ class MotoServer:
 
     log_path: Path
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    #: Variables of :data:`MOTO_ENV` (or of this process) the server must not see.
+    unset: tuple[str, ...] = ()
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
 
@@ -62,7 +64,7 @@ class MotoServer:
         self.port = free_port()
         env = {**os.environ, **MOTO_ENV, **self.extra_env}
         for name in list(env):
-            if name.startswith("AWS_ENDPOINT_URL"):
+            if name.startswith("AWS_ENDPOINT_URL") or name in self.unset:
                 del env[name]
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen([*moto_command(), "-H", "127.0.0.1", "-p", str(self.port)],

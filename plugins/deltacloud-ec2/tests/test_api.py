@@ -171,7 +171,7 @@ def test_instance_features_over_http(client):
 
 def test_images_over_http(client):
     listed = client.get("/api/images?format=json").json()["images"]
-    assert {i["id"] for i in listed} == {"ami-dc0001", "ami-dc0002", "ami-dc0003"}
+    assert {i["id"] for i in listed} == {"ami-dc0001", "ami-dc0002", "ami-dc0003", "ami-dc0004"}
     assert all(i["hardware_profiles"] for i in listed)
     assert [i["id"] for i in client.get("/api/images?format=json&architecture=i386").json()["images"]] == [
         "ami-dc0002"]

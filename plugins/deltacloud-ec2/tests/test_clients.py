@@ -117,7 +117,7 @@ def test_eucalyptus_reaches_a_compatible_cloud_through_its_provider(moto, monkey
     endpoint = moto.url.removeprefix("http://")
     euca = EucalyptusDriver(credentials=CREDENTIALS, provider=f"ec2={endpoint};s3={endpoint}")
     assert euca.list_realms()[0].id == "us-east-1a"
-    assert {i.id for i in euca.list_images()} == {"ami-dc0001", "ami-dc0002", "ami-dc0003"}
+    assert {i.id for i in euca.list_images()} == {"ami-dc0001", "ami-dc0002", "ami-dc0003", "ami-dc0004"}
     inst = euca.create_instance(image_id=IMAGE_X86_64, hwp_id="m1.small")
     assert euca.get_instance(inst.id).state == "RUNNING"
     euca.create_bucket(name="walrus-bucket")

@@ -6,7 +6,7 @@ import base64
 
 import boto3
 import pytest
-from conftest import ACCESS_KEY, IMAGE_I386, IMAGE_INSTANCE_STORE, IMAGE_X86_64, SECRET_KEY
+from conftest import ACCESS_KEY, IMAGE_ARM64, IMAGE_I386, IMAGE_INSTANCE_STORE, IMAGE_X86_64, SECRET_KEY, calls_of
 from deltacloud_ec2 import EC2Driver
 from deltacloud_ec2.catalogue import EC2_STATES
 from deltacloud_ec2.compute import instance_from_aws, store_actions
@@ -68,39 +68,57 @@ def test_static_profiles_need_no_credentials():
         "t1.micro", "m1.small", "m1.medium", "c1.medium"]
 
 
-def test_other_instance_types_are_looked_up_live(driver: EC2Driver):
-    profile = driver.get_hardware_profile("t2.micro")
-    assert profile is not None
-    assert (profile.property("cpu").value, profile.property("memory").value) == (1, 1024)
-    assert profile.property("architecture").values == ("i386", "x86_64")
-    assert driver.get_hardware_profile("x9.nonsense") is None
-
-
 # -- images ----------------------------------------------------------------------------------------
 
-def test_images_list_amazons_and_own_sorted_by_owner_and_name(driver: EC2Driver):
+def fitting_types(types: dict[str, dict], architecture: str, root_type: str, virtualization: str) -> set[str]:
+    """The instance types (as moto describes them) that run such an image."""
+    root = {"persistent": "ebs", "transient": "instance-store"}[root_type]
+    return {t["InstanceType"] for t in types.values() if architecture in t["ProcessorInfo"]["SupportedArchitectures"]
+            and root in t["SupportedRootDeviceTypes"] and virtualization in t["SupportedVirtualizationTypes"]}
+
+
+def test_images_list_amazons_and_own_sorted_by_owner_and_name(driver: EC2Driver, moto):
     images = driver.list_images()
-    assert [i.id for i in images] == [IMAGE_I386, IMAGE_X86_64, IMAGE_INSTANCE_STORE]
+    assert [i.id for i in images] == [IMAGE_ARM64, IMAGE_I386, IMAGE_X86_64, IMAGE_INSTANCE_STORE]
     ebs = driver.get_image(IMAGE_X86_64)
     assert ebs.name == "deltacloud-test-x86_64-ebs"
     assert ebs.description == "x86_64 EBS-backed test image"
     assert (ebs.owner_id, ebs.architecture, ebs.state, ebs.root_type) == (
         "137112412989", "x86_64", "available", "persistent")
     assert ebs.creation_time == "2024-01-02T03:04:05.000Z"
-    assert ebs.hardware_profiles == ("t1.micro", "m1.small", "m1.medium", "m1.large", "m1.xlarge", "c1.medium",
-                                     "c1.xlarge", "m2.xlarge", "m2.2xlarge", "m2.4xlarge")
-    store = driver.get_image(IMAGE_INSTANCE_STORE)
-    assert store.root_type == "transient"
-    assert "t1.micro" not in store.hardware_profiles  # t1.micro boots from EBS only
-    assert driver.get_image(IMAGE_I386).hardware_profiles == ("t1.micro", "m1.small", "m1.medium", "c1.medium")
 
 
-def test_image_filters(driver: EC2Driver):
-    assert [i.id for i in driver.list_images(architecture="i386")] == [IMAGE_I386]
-    assert [i.id for i in driver.list_images(owner_id="137112412989")] == [IMAGE_I386, IMAGE_X86_64,
-                                                                          IMAGE_INSTANCE_STORE]
-    assert driver.list_images(owner_id="self") == []
+def test_images_list_the_profiles_that_run_them(driver: EC2Driver, moto_instance_types):
+    """images_test.rb: every image lists its compatible profiles; an arm64 (Graviton) one too."""
+    by_id = {i.id: i for i in driver.list_images()}
+    for image_id, arch, root, virt in ((IMAGE_ARM64, "arm64", "persistent", "hvm"),
+                                       (IMAGE_X86_64, "x86_64", "persistent", "hvm"),
+                                       (IMAGE_I386, "i386", "persistent", "paravirtual"),
+                                       (IMAGE_INSTANCE_STORE, "x86_64", "transient", "paravirtual")):
+        expected = fitting_types(moto_instance_types, arch, root, virt)
+        assert expected, image_id
+        assert set(by_id[image_id].hardware_profiles) == expected, image_id
+        assert len(by_id[image_id].hardware_profiles) == len(expected)  # no repeats
+    arm = set(by_id[IMAGE_ARM64].hardware_profiles)
+    assert {"t4g.micro", "m7g.large", "c6g.xlarge"} <= arm and "m5.large" not in arm
+    assert "m1.small" in by_id[IMAGE_INSTANCE_STORE].hardware_profiles  # runs instance-store images
+    assert "t2.micro" not in by_id[IMAGE_INSTANCE_STORE].hardware_profiles  # EBS only
+    assert set(driver.get_image(IMAGE_ARM64).hardware_profiles) == arm
+
+
+def test_image_filters_go_to_the_cloud(driver: EC2Driver):
+    with calls_of(driver.ec2.raw, "DescribeImages") as sent:
+        assert [i.id for i in driver.list_images(architecture="i386")] == [IMAGE_I386]
+        assert [i.id for i in driver.list_images(architecture="arm64")] == [IMAGE_ARM64]
+        assert [i.id for i in driver.list_images(owner_id="137112412989")] == [
+            IMAGE_ARM64, IMAGE_I386, IMAGE_X86_64, IMAGE_INSTANCE_STORE]
+        assert driver.list_images(owner_id="self") == []
+    assert [s["Owners"] for s in sent] == [["self", "amazon"], ["self", "amazon"], ["137112412989"], ["self"]]
+    assert [f for f in sent[1]["Filters"] if f["Name"] == "architecture"] == [
+        {"Name": "architecture", "Values": ["arm64"]}]
+    assert all(s["MaxResults"] == 1000 for s in sent)  # a listing asks for pages
     assert [i.id for i in driver.list_images(id=IMAGE_X86_64)] == [IMAGE_X86_64]
+    assert [i.id for i in driver.list_images(id=IMAGE_X86_64, architecture="arm64")] == []
     assert driver.list_images(id="ami-00000000") == []
     assert driver.get_image("ami-00000000") is None
     assert driver.get_image("not-an-ami") is None
@@ -240,25 +258,23 @@ def test_instance_store_rule():
     assert instance_from_aws({**shape, "State": {"Name": "weird"}}, "123").state == "UNKNOWN"
 
 
-def test_the_same_aws_values_give_back_the_same_instance_object():
-    """REUSES_MODELS: an unchanged instance is the very object built before (its rendering is kept)."""
+def test_each_listing_builds_new_models_equal_while_nothing_changed():
+    """No interning: the render cache recognises an unchanged instance by equality."""
     import datetime as dt
 
-    shape = {"InstanceId": "i-reuse", "State": {"Name": "running"}, "RootDeviceType": "ebs", "InstanceType": "m1.small",
+    shape = {"InstanceId": "i-same", "State": {"Name": "running"}, "RootDeviceType": "ebs", "InstanceType": "m1.small",
              "ImageId": IMAGE_X86_64, "Placement": {"AvailabilityZone": "a"}, "PublicIpAddress": "1.2.3.4",
              "LaunchTime": dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC),
              "SecurityGroups": [{"GroupId": "sg-1"}], "Tags": [{"Key": "Name", "Value": "web"}]}
     first = instance_from_aws(shape, "123")
-    assert instance_from_aws(dict(shape), "123") is first
+    again = instance_from_aws(dict(shape), "123")
+    assert again == first
+    assert again is not first
     for changed in ({"State": {"Name": "stopped"}}, {"Tags": [{"Key": "Name", "Value": "db"}]},
                     {"PublicIpAddress": "5.6.7.8"}, {"SecurityGroups": [{"GroupId": "sg-2"}]}):
-        other = instance_from_aws({**shape, **changed}, "123")
-        assert other is not first
-        assert other != first
-    assert instance_from_aws(shape, "another-owner") is not first
-    odd = instance_from_aws({**shape, "KeyName": ["not", "hashable"]}, "123")  # built afresh, not kept
-    assert odd.keyname == ["not", "hashable"]
-    assert "instances" in EC2Driver.REUSES_MODELS
+        assert instance_from_aws({**shape, **changed}, "123") != first
+    assert instance_from_aws(shape, "another-owner") != first
+    assert not hasattr(EC2Driver, "REUSES_MODELS") or not EC2Driver.REUSES_MODELS
 
 
 # -- keys ------------------------------------------------------------------------------------------

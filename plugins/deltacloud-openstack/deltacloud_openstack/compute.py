@@ -23,6 +23,7 @@ from deltacloud_core import (
 )
 
 from .errors import translated
+from .neutron import ports_by_instance, ports_of_instance, usable_networks
 from .rest import call, json_of, paged, segment
 from .states import instance_state, start_action
 
@@ -97,8 +98,9 @@ def _addresses(server: Mapping[str, Any]) -> tuple[tuple[InstanceAddress, ...], 
 
 
 def server_instance(server: Mapping[str, Any], volumes: Iterable[tuple[str, str | None]] | None = None,
-                    password: str | None = None) -> Instance:
-    """A Nova server document (microversion 2.46) as a Deltacloud instance."""
+                    password: str | None = None, ports: tuple[str, ...] | None = None) -> Instance:
+    """A Nova server document (microversion 2.46) as a Deltacloud instance; ``ports`` are its
+    Neutron ports (None on a cloud without Neutron: no network interfaces element)."""
     state = instance_state(server)
     flavor = server.get("flavor") or {}
     profile = flavor.get("id") or flavor.get("original_name")
@@ -122,6 +124,7 @@ def server_instance(server: Mapping[str, Any], volumes: Iterable[tuple[str, str 
         storage_volumes=tuple(volumes),
         keyname=server.get("key_name"),
         password=password,
+        network_interfaces=ports,
         extra={"status": server.get("status"), "task_state": server.get("OS-EXT-STS:task_state"),
                "vm_state": server.get("OS-EXT-STS:vm_state"), "fault": (server.get("fault") or {}).get("message")},
     )
@@ -191,8 +194,10 @@ class ComputeMixin:
             instances = [one] if one is not None else []
         else:
             cloud = self.cloud
-            instances = [server_instance(s) for s in
-                         paged(cloud.compute, "/servers/detail", "servers", microversion=cloud.compute_microversion)]
+            servers = list(paged(cloud.compute, "/servers/detail", "servers", microversion=cloud.compute_microversion))
+            ports = ports_by_instance(cloud) if servers and cloud.has_service("network") else None
+            instances = [server_instance(s, ports=None if ports is None else ports.get(str(s["id"]), ()))
+                         for s in servers]
         for name, attr in (("state", "state"), ("realm_id", "realm_id"), ("owner_id", "owner_id")):
             wanted = filters.get(name)
             if wanted:
@@ -214,7 +219,9 @@ class ComputeMixin:
         server = self._server(id)
         if server is None:
             return None
-        return server_instance(server, self._attachments(id))
+        cloud = self.cloud
+        ports = ports_of_instance(cloud, id) if cloud.has_service("network") else None
+        return server_instance(server, self._attachments(id), ports=ports)
 
     def _must_get_instance(self, id: str) -> Instance:
         instance = self.get_instance(id)
@@ -239,8 +246,9 @@ class ComputeMixin:
                               f"{image_id} needs; name one with hwp_id.")
 
     def _networks(self, network_id: str | None) -> str | list[dict[str, str]] | None:
-        """What to put in ``networks``: the one asked for, else ``auto`` when the project sees a
-        network, else ``none`` (a cloud without Neutron, like the test cloud)."""
+        """What to put in ``networks``: the one asked for; else the project's one network (its own
+        or a shared one, not an external one); ``none`` when it has none (or the cloud has no
+        Neutron). A project with several must choose (400 naming them)."""
         cloud = self.cloud
         if network_id:
             return [{"uuid": network_id}]
@@ -248,11 +256,14 @@ class ComputeMixin:
             return None
         if not cloud.has_service("network"):
             return "none"
-        try:
-            networks = (json_of(call(cloud.network, "GET", "/networks", params={"fields": "id"})) or {})
-        except DeltacloudError:
+        usable = [n for n in usable_networks(cloud) if not n.get("router:external")]
+        if not usable:
             return "none"
-        return "auto" if networks.get("networks") else "none"
+        if len(usable) > 1:
+            names = ", ".join(f"{n.get('name') or '-'} ({n['id']})" for n in usable)
+            raise ValidationError(f"The project has {len(usable)} networks: {names}. "
+                                  "Choose one with network_id.")
+        return [{"uuid": str(usable[0]["id"])}]
 
     @translated
     def create_instance(self, *, image_id: str, hwp_id: str | None = None, realm_id: str | None = None,

@@ -1,4 +1,4 @@
-"""The ``openstack`` driver: Nova, Glance, Cinder and Swift behind one Deltacloud API.
+"""The ``openstack`` driver: Nova, Glance, Cinder, Neutron and Swift behind one Deltacloud API.
 
 Credentials and provider: see :mod:`deltacloud_openstack.session`. Errors: see
 :mod:`deltacloud_openstack.errors`. States: see :mod:`deltacloud_openstack.states`.
@@ -21,6 +21,8 @@ from deltacloud_core import (
 from .compute import ComputeMixin
 from .errors import translated
 from .images import ImagesMixin
+from .neutron import NeutronMixin
+from .security_groups import SecurityGroupsMixin
 from .session import SESSIONS, Cloud, connect, parse_provider, parse_user
 from .states import INSTANCE_STATES
 from .swift import SwiftMixin
@@ -34,11 +36,12 @@ _SERVICE_OF_COLLECTION: Mapping[str, str] = {
     "buckets": "object-store",
     "storage_volumes": "block-storage",
     "storage_snapshots": "block-storage",
+    **dict.fromkeys(("addresses", "networks", "subnets", "network_interfaces", "firewalls"), "network"),
 }
 
 
-class OpenStackDriver(ComputeMixin, ImagesMixin, VolumesMixin, SwiftMixin, Driver):
-    """OpenStack (Keystone v3 or v2.0, Nova, Glance, Cinder, Swift); Rackspace through its provider."""
+class OpenStackDriver(ComputeMixin, ImagesMixin, VolumesMixin, NeutronMixin, SecurityGroupsMixin, SwiftMixin, Driver):
+    """OpenStack (Keystone v3 or v2.0, Nova, Glance, Cinder, Neutron, Swift); Rackspace through its provider."""
 
     DISPLAY_NAME: ClassVar[str | None] = "Openstack"
     USERNAME_LABEL: ClassVar[str | None] = "User[@project]"
@@ -79,7 +82,8 @@ class OpenStackDriver(ComputeMixin, ImagesMixin, VolumesMixin, SwiftMixin, Drive
     @translated
     def entry_point_collections(self, names: Sequence[str]) -> list[str]:
         """What this account's Keystone catalogue offers (API.md §7): the compute group needs a
-        compute endpoint, buckets an object store, volumes and snapshots a volume service.
+        compute endpoint, buckets an object store, volumes and snapshots a volume service, the
+        network collections (addresses, firewalls, networks, subnets, interfaces) Neutron.
         Asking the catalogue logs in, so the entry point needs credentials (API.md §5)."""
         cloud = self.cloud
         return [name for name in names

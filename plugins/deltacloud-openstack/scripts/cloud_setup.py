@@ -4,8 +4,11 @@ Runs on Debian's /usr/bin/python3, where the OpenStack services' own libraries l
 (keystoneauth1, keystoneclient, openstacksdk); the project's venv is not involved.
 
     cloud_setup.py register BASE_DIR   service users, catalogue, test users/projects/domain
-    cloud_setup.py finish BASE_DIR     image, flavors, wait for compute/volume/object storage,
-                                       boot and delete one server and one volume, write cloud.json
+    cloud_setup.py finish BASE_DIR     image, flavors, networks (an external "public" one, the admin
+                                       project's "private" one and a router between them), quotas,
+                                       wait for compute/volume/object storage
+    cloud_setup.py smoke BASE_DIR      boot and delete one server on "private", one volume and one
+                                       container, write cloud.json
 
 Every wait is a bounded poll; a service that never comes up is reported with its name.
 """
@@ -27,6 +30,13 @@ DOMAIN_USER = {"user": "dcuser", "password": "dcpass", "project": "dcproject", "
 SERVICE_PASSWORD = "secret"
 FLAVORS = (("m1.tiny", 512, 1, 1), ("m1.small", 2048, 2, 20))
 IMAGE_NAME = "cirros-fake"
+#: The external network floating IPs come from, and the admin project's own network behind a router.
+PUBLIC = {"name": "public", "cidr": "172.24.4.0/24"}
+PRIVATE = {"name": "private", "cidr": "10.0.0.0/24"}
+#: The admin project may hold a big account (the tests' thousands of servers, volumes, addresses).
+BIG_QUOTAS = {"instances": -1, "cores": -1, "ram": -1, "volumes": -1, "gigabytes": -1, "snapshots": -1,
+              "floatingip": -1, "port": -1, "network": -1, "subnet": -1, "router": -1, "security_group": -1,
+              "security_group_rule": -1}
 
 SERVICES = (
     ("nova", "nova", "compute", "http://127.0.0.1:8774/v2.1"),
@@ -108,6 +118,26 @@ def connect():
                              project_domain_name="Default", region_name=REGION)
 
 
+def networks(conn) -> dict[str, str]:
+    """public (external, flat), private (the admin project's, vxlan) and router1 between them.
+    Safe to call again after a failure half-way (it finds what it made before)."""
+    net = conn.network
+    public = net.find_network(PUBLIC["name"]) or net.create_network(
+        name=PUBLIC["name"], is_router_external=True, provider_network_type="flat",
+        provider_physical_network="public")
+    public_subnet = net.find_subnet("public-subnet") or net.create_subnet(
+        network_id=public.id, name="public-subnet", ip_version=4, cidr=PUBLIC["cidr"], enable_dhcp=False)
+    private = net.find_network(PRIVATE["name"]) or net.create_network(name=PRIVATE["name"])
+    private_subnet = net.find_subnet("private-subnet") or net.create_subnet(
+        network_id=private.id, name="private-subnet", ip_version=4, cidr=PRIVATE["cidr"])
+    router = net.find_router("router1")
+    if router is None:
+        router = net.create_router(name="router1", external_gateway_info={"network_id": public.id})
+        net.add_interface_to_router(router, subnet_id=private_subnet.id)
+    return {"public_network_id": public.id, "public_subnet_id": public_subnet.id, "private_network_id": private.id,
+            "private_subnet_id": private_subnet.id, "router_id": router.id}
+
+
 def finish(base: Path) -> None:
     conn = connect()
     conn.image.create_image(name=IMAGE_NAME, data=io.BytesIO(b"\0" * 1048576), disk_format="raw",
@@ -115,6 +145,16 @@ def finish(base: Path) -> None:
     for name, ram, vcpus, disk in FLAVORS:
         conn.compute.create_flavor(id=name, name=name, ram=ram, vcpus=vcpus, disk=disk)
     log("image and flavors created")
+    net = wait_for("neutron", lambda: networks(conn), 60)
+    (base / "networks.json").write_text(json.dumps(net, indent=2) + "\n")
+    project = conn.identity.find_project(ADMIN["project"])
+    nova = {k: v for k, v in BIG_QUOTAS.items() if k in ("instances", "cores", "ram")}
+    cinder = {k: v for k, v in BIG_QUOTAS.items() if k in ("volumes", "gigabytes", "snapshots")}
+    neutron = {k: v for k, v in BIG_QUOTAS.items() if k not in nova and k not in cinder}
+    conn.compute.put(f"/os-quota-sets/{project.id}", json={"quota_set": nova}).raise_for_status()
+    conn.block_storage.put(f"/os-quota-sets/{project.id}", json={"quota_set": cinder}).raise_for_status()
+    conn.network.put(f"/quotas/{project.id}", json={"quota": neutron}).raise_for_status()
+    log("networks, router and the admin project's quotas set")
 
     def service_up(binary: str, proxy) -> bool:
         services = proxy.get("/os-services").json()["services"]
@@ -132,13 +172,17 @@ def smoke(base: Path) -> None:
     """Boot a server and create a volume and a container: the cloud is up when they work."""
     conn = connect()
     image = next(conn.image.images(name=IMAGE_NAME))
+    net = json.loads((base / "networks.json").read_text())
 
     def boot():
-        server = conn.compute.create_server(name="smoke", image_id=image.id, flavor_id="m1.tiny", networks="none")
+        server = conn.compute.create_server(name="smoke", image_id=image.id, flavor_id="m1.tiny",
+                                            networks=[{"uuid": net["private_network_id"]}])
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             server = conn.compute.get_server(server.id)
             if server.status == "ACTIVE":
+                if not server.addresses.get(PRIVATE["name"]):
+                    raise SystemExit(f"cloud_setup: smoke server has no address on private: {server.addresses}")
                 conn.compute.delete_server(server)
                 return True
             if server.status == "ERROR":
@@ -175,7 +219,7 @@ def smoke(base: Path) -> None:
     info = {
         "auth_url": AUTH_URL, "region": REGION, "admin": ADMIN, "demo": DEMO, "domain_user": DOMAIN_USER,
         "image_id": image.id, "image_name": IMAGE_NAME, "flavors": [f[0] for f in FLAVORS],
-        "base_dir": str(base),
+        "base_dir": str(base), **net,
     }
     (base / "cloud.json").write_text(json.dumps(info, indent=2) + "\n")
 

@@ -1,7 +1,8 @@
 #!/bin/bash
 # A real, small OpenStack on loopback for the OpenStack driver's tests: keystone, placement, glance,
-# nova (fake virt driver), cinder (fake volume driver), swift (one replica), rabbitmq, and a stub for
-# the few Neutron calls nova makes. Debian 12 ("Zed") packages; installs the missing ones (as root).
+# nova (fake virt driver), neutron (ML2, no agents: neutron_noagent.py binds the ports), cinder (fake
+# volume driver), swift (one replica), rabbitmq. Debian 12 ("Zed") packages; installs the missing ones
+# (as root).
 #
 #   openstack-up.sh BASE_DIR      start it (or find it already running there); stop with openstack-down.sh BASE_DIR
 #
@@ -9,7 +10,9 @@
 # start-up seconds). On failure: a non-zero exit, the reason on stderr, everything it started stopped
 # again, and the services' logs in BASE_DIR/logs/. Safe to run twice; safe to run after a crash.
 # Ports (127.0.0.1 only): 5000 keystone, 8774 nova, 8778 placement, 9292 glance, 8776 cinder, 8080 swift
-# proxy, 6200-6202 swift, 9696 neutron stub, 5672/25672 rabbitmq, 4369 epmd; MariaDB on a unix socket only.
+# proxy, 6200-6202 swift, 9696 neutron, 5672/25672 rabbitmq, 4369 epmd; MariaDB on a unix socket only.
+# Nova lists at most 25 items a page, Cinder 10, Neutron 25 (their max limits), so that the accounts the
+# tests can make in a few seconds still take several pages.
 set -euo pipefail
 
 [ $# -eq 1 ] || { echo "usage: $0 BASE_DIR" >&2; exit 2; }
@@ -18,8 +21,10 @@ HERE=$(dirname "$(realpath "$0")")
 PY=/usr/bin/python3   # Debian's python: the OpenStack services' libraries live in its dist-packages
 MARKER=.deltacloud-openstack
 PORTS="5000 8774 8778 9292 8776 8080 6200 6201 6202 9696 5672 25672"
+# The same list as ../debian-packages.txt (make test installs that one up front).
 PACKAGES="keystone nova-api nova-conductor nova-scheduler placement-api glance-api cinder-api cinder-scheduler
-cinder-volume swift-proxy swift-account swift-container swift-object rabbitmq-server mariadb-server python3-pymysql"
+cinder-volume swift-proxy swift-account swift-container swift-object rabbitmq-server mariadb-server python3-pymysql
+neutron-server"
 
 die() { echo "openstack-up: $*" >&2; exit 1; }
 case "$BASE" in /|/bin|/boot|/dev|/etc|/home|/lib*|/opt|/proc|/root|/run|/sbin|/srv|/sys|/tmp|/usr|/var) die "refusing BASE_DIR $BASE";; esac
@@ -42,6 +47,7 @@ alive() {   # every recorded service process runs, keystone answers, setup finis
     local f n=0
     for f in "$BASE"/pids/*.pid; do [ -e "$f" ] || return 1; kill -0 "$(cat "$f")" 2>/dev/null || return 1; n=$((n+1)); done
     [ "$n" -eq 17 ] || return 1
+    [ -e "$BASE/pids/neutron.pid" ] || return 1   # a cloud started before Neutron ran here: start afresh
     (exec 3<>/dev/tcp/127.0.0.1/5000) 2>/dev/null
 }
 if alive; then echo "STATUS=reused"; exit 0; fi
@@ -148,7 +154,8 @@ for _ in $(seq 1 300); do
     sleep 0.1
 done
 mariadb --no-defaults -S "$SOCK" -e "CREATE DATABASE keystone; CREATE DATABASE placement; CREATE DATABASE glance;
-    CREATE DATABASE nova_api; CREATE DATABASE nova; CREATE DATABASE nova_cell0; CREATE DATABASE cinder;" \
+    CREATE DATABASE nova_api; CREATE DATABASE nova; CREATE DATABASE nova_cell0; CREATE DATABASE cinder;
+    CREATE DATABASE neutron;" \
     || { tail -n 25 "$LOGS/mariadb.out" >&2; die "MariaDB did not start"; }
 db() { echo "mysql+pymysql://root@localhost/$1?unix_socket=$SOCK&charset=utf8"; }
 stamp "mariadb"
@@ -194,8 +201,12 @@ host = fakehost
 my_ip = 127.0.0.1
 state_path = $BASE/state
 log_dir = $LOGS
+# No agent wires the ports: do not wait for Neutron's network-vif-plugged event.
+vif_plugging_is_fatal = false
+vif_plugging_timeout = 0
 [api]
 auth_strategy = keystone
+max_limit = 25
 [api_database]
 connection = $(db nova_api)
 [database]
@@ -213,6 +224,7 @@ username = placement
 region_name = RegionOne
 $AUTH
 username = neutron
+default_floating_pool = public
 [glance]
 region_name = RegionOne
 [scheduler]
@@ -246,6 +258,7 @@ my_ip = 127.0.0.1
 host = fakehost
 glance_api_servers = http://127.0.0.1:9292
 api_paste_config = /etc/cinder/api-paste.ini
+osapi_max_limit = 10
 [database]
 connection = $(db cinder)
 [fake]
@@ -258,6 +271,57 @@ username = cinder
 lock_path = $BASE/locks
 [oslo_messaging_notifications]
 driver = noop
+EOC
+# Neutron: the real API server with ML2, no agents. Its one mechanism driver (neutron_noagent.py, found
+# through the entry point written below) binds every port, so Nova's builds get networks; nova-compute
+# (fake virt driver) plugs nothing and does not wait for it.
+mkdir -p pylib/deltacloud_noagent-1.0.dist-info nstate
+cp "$HERE/neutron_noagent.py" pylib/
+printf 'Metadata-Version: 2.1\nName: deltacloud-noagent\nVersion: 1.0\n' > pylib/deltacloud_noagent-1.0.dist-info/METADATA
+printf '[neutron.ml2.mechanism_drivers]\ndeltacloud_noagent = neutron_noagent:NoAgentMechanismDriver\n' \
+    > pylib/deltacloud_noagent-1.0.dist-info/entry_points.txt
+cat > neutron.conf <<EOC
+[DEFAULT]
+bind_host = 127.0.0.1
+bind_port = 9696
+core_plugin = ml2
+service_plugins = router
+auth_strategy = keystone
+transport_url = rabbit://guest:guest@127.0.0.1:5672/
+api_paste_config = /etc/neutron/api-paste.ini
+state_path = $BASE/nstate
+log_dir = $LOGS
+api_workers = 1
+rpc_workers = 0
+rpc_state_report_workers = 0
+dhcp_agent_notification = false
+pagination_max_limit = 25
+notify_nova_on_port_status_changes = true
+notify_nova_on_port_data_changes = true
+[database]
+connection = $(db neutron)
+[keystone_authtoken]
+$AUTH
+username = neutron
+[nova]
+region_name = RegionOne
+$AUTH
+username = nova
+[oslo_concurrency]
+lock_path = $BASE/locks
+[oslo_messaging_notifications]
+driver = noop
+[ml2]
+type_drivers = flat,vxlan
+tenant_network_types = vxlan
+mechanism_drivers = deltacloud_noagent
+extension_drivers = port_security
+[ml2_type_flat]
+flat_networks = public
+[ml2_type_vxlan]
+vni_ranges = 1:1000
+[securitygroup]
+enable_security_group = true
 EOC
 for r in "account 6202" "container 6201" "object 6200"; do set -- $r
     cat > $1-server.conf <<EOC
@@ -351,6 +415,8 @@ NOVA_DB=$!
     done
 ) > "$LOGS/dbsync-others.out" 2>&1 9>&- &
 OTHER_DB=$!
+neutron-db-manage --config-file neutron.conf upgrade heads > "$LOGS/dbsync-neutron.out" 2>&1 9>&- &
+NEUTRON_DB=$!
 
 KM="keystone-manage --config-file keystone.conf"
 {
@@ -371,7 +437,6 @@ $PY "$HERE/cloud_setup.py" register "$BASE" > "$LOGS/setup-register.out" 2>&1 \
 stamp "keystone catalogue"
 
 # ---------- the services, each as soon as its database is there -------------------------------------
-start neutron-stub neutron-stub.out $PY "$HERE/neutron_stub.py" 9696
 wait $OTHER_DB || { tail -n 25 "$LOGS/dbsync-others.out" >&2; die "a database sync failed"; }
 stamp "placement/glance/cinder databases"
 OS_PLACEMENT_CONFIG_DIR=$BASE start placement placement.out placement-api --host 127.0.0.1 --port 8778
@@ -381,6 +446,9 @@ start swift-proxy swift-proxy.out swift-proxy-server proxy-server.conf
 waitport 5672 rabbitmq rabbitmq.out rabbitmq
 stamp "rabbitmq"
 for sv in api scheduler volume; do start cinder-$sv cinder-$sv.out cinder-$sv --config-file cinder.conf; done
+wait $NEUTRON_DB || { tail -n 25 "$LOGS/dbsync-neutron.out" >&2; die "neutron's database sync failed"; }
+stamp "neutron database"
+PYTHONPATH=$BASE/pylib start neutron neutron.out neutron-server --config-file neutron.conf
 wait $NOVA_DB || { tail -n 25 "$LOGS/dbsync-nova.out" >&2; die "nova's database sync failed"; }
 stamp "nova databases"
 OS_NOVA_CONFIG_DIR=$BASE start nova-api nova-api.out nova-api-wsgi --host 127.0.0.1 --port 8774
@@ -395,6 +463,7 @@ waitport 9292 glance glance.out glance
 waitport 8774 nova-api nova-api.out nova-api
 waitport 8776 cinder-api cinder-api.out cinder-api
 waitport 8080 swift-proxy swift-proxy.out swift-proxy
+waitport 9696 neutron neutron.out neutron
 stamp "services listening"
 $PY "$HERE/cloud_setup.py" finish "$BASE" > "$LOGS/setup-finish.out" 2>&1 \
     || { tail -n 25 "$LOGS/setup-finish.out" >&2; die "the services did not all report in"; }

@@ -64,6 +64,10 @@ class CloudInfo:
     users: dict[str, dict[str, str]]
     startup_seconds: float | None
     started_here: bool
+    #: Neutron: the external network floating IPs come from, and the admin project's own network.
+    public_network_id: str
+    private_network_id: str
+    private_subnet_id: str
 
     @classmethod
     def load(cls, base_dir: Path, started_here: bool) -> CloudInfo:
@@ -71,7 +75,9 @@ class CloudInfo:
         return cls(base_dir=base_dir, auth_url=raw["auth_url"], region=raw["region"], image_id=raw["image_id"],
                    flavors=tuple(raw["flavors"]),
                    users={"admin": raw["admin"], "demo": raw["demo"], "domain_user": raw["domain_user"]},
-                   startup_seconds=raw.get("startup_seconds"), started_here=started_here)
+                   startup_seconds=raw.get("startup_seconds"), started_here=started_here,
+                   public_network_id=raw["public_network_id"], private_network_id=raw["private_network_id"],
+                   private_subnet_id=raw["private_subnet_id"])
 
     @property
     def provider(self) -> str:

@@ -14,8 +14,9 @@ from openstack_support import wait_until
 
 from deltacloud_openstack.states import INSTANCE_STATES
 
-EXPECTED_COLLECTIONS = {"buckets", "drivers", "hardware_profiles", "images", "instance_states", "instances", "keys",
-                        "realms", "storage_snapshots", "storage_volumes"}
+EXPECTED_COLLECTIONS = {"addresses", "buckets", "drivers", "firewalls", "hardware_profiles", "images",
+                        "instance_states", "instances", "keys", "network_interfaces", "networks", "realms",
+                        "storage_snapshots", "storage_volumes", "subnets"}
 
 
 def xml(reply: httpx.Response) -> ET.Element:
