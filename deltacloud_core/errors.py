@@ -13,6 +13,7 @@
     ├── NotAcceptable                        406  no representation (empty body)
     ├── Conflict                             409
     ├── PayloadTooLarge                      413
+    ├── UnprocessableEntity                  422  an Idempotency-Key reused for another request
     ├── CapabilityMissing                    412  plain-text answer + Expect header
     ├── RateLimited                          429/503 (+ Retry-After)
     ├── BackendError                         500  the cloud failed in a way we know
@@ -50,6 +51,7 @@ __all__ = [
     "RateLimited",
     "RequiredParameterMissing",
     "RuntimeFailure",
+    "UnprocessableEntity",
     "ValidationError",
     "error_for_status",
 ]
@@ -65,6 +67,7 @@ GENERIC_MESSAGES: Mapping[int, str] = {
     409: "Resource Conflict",
     412: "Precondition Failed",
     413: "Payload Too Large",
+    422: "Unprocessable Entity",
     429: "Too Many Requests",
     500: "Internal Server Error",
     501: "Not Supported",
@@ -158,6 +161,11 @@ class Conflict(DeltacloudError):
     error_class = _PREFIX + "Conflict"
 
 
+class UnprocessableEntity(DeltacloudError):
+    status = 422
+    error_class = _PREFIX + "UnprocessableEntity"
+
+
 class CapabilityMissing(DeltacloudError):
     """The selected driver lacks what the operation needs; plain text + ``Expect``."""
 
@@ -225,6 +233,7 @@ _BY_STATUS: dict[int, type[DeltacloudError]] = {
     406: NotAcceptable,
     409: Conflict,
     413: PayloadTooLarge,
+    422: UnprocessableEntity,
     500: BackendError,
     501: NotSupportedError,
     502: ProviderError,

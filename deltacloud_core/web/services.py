@@ -15,6 +15,7 @@ from typing import Any
 import pluggy
 from starlette.requests import Request
 
+from ..backends.calls import BackendCalls
 from ..collections.base import Collection, CollectionRegistry, Resource
 from ..drivers.base import Driver
 from ..drivers.registry import DriverRegistry, UnknownDriver
@@ -24,6 +25,7 @@ from ..providers import ProviderPolicy
 from ..schemas.entry import EntryPointJson, EntryPointXml
 from ..state_machine import StateMachine
 from .context import RequestContext, ordered_params, request_credentials
+from .idempotent import IdempotentRunner
 from .renderers import RenderEnv, RendererRegistry
 from .renderers.fragments import FragmentCache
 from .responses import ResponseFactory
@@ -63,6 +65,10 @@ class Services:
     responses: ResponseFactory
     providers: ProviderPolicy
     machines: StateMachines
+    #: How driver calls are made: bulkheads, worker threads, retries of reads.
+    backend: BackendCalls = field(default_factory=BackendCalls)
+    #: Creates and actions under an ``Idempotency-Key``.
+    idempotency: IdempotentRunner = field(default_factory=lambda: IdempotentRunner(Settings()))
     _supported: dict[type[Driver], tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
@@ -83,7 +89,9 @@ class Services:
         return cls(settings=settings, plugins=plugins, drivers=drivers, collections=collections, features=features,
                    renderers=renderers, resources=resources, fragments=fragments,
                    responses=ResponseFactory(renderers, settings.hostname, etag=fragments.etag),
-                   providers=settings.provider_policy(), machines=StateMachines(plugins))
+                   providers=settings.provider_policy(), machines=StateMachines(plugins),
+                   backend=BackendCalls.configured(settings.bulkheads, settings.read_retries),
+                   idempotency=IdempotentRunner(settings))
 
     # -- drivers -------------------------------------------------------------------------------
     def load_driver(self, context: RequestContext) -> type[Driver]:

@@ -6,6 +6,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ..backends.bulkheads import BulkheadConfig
+from ..backends.retries import ReadRetries
 from ..credentials import Credentials
 from ..providers import ProviderPolicy
 
@@ -35,6 +37,20 @@ class Settings:
     render_cache_bytes: int = 16 * 1024 * 1024
     #: Driver id -> the provider patterns clients may choose (``DELTACLOUD_PROVIDERS_<DRIVER>``).
     provider_patterns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Each (driver, provider)'s share of concurrent backend calls (``DELTACLOUD_BULKHEAD*``).
+    bulkheads: BulkheadConfig = field(default_factory=BulkheadConfig)
+    #: How the server retries reads on its own (``DELTACLOUD_READ_RETRIES``, ...).
+    read_retries: ReadRetries = field(default_factory=ReadRetries)
+    #: Seconds an ``Idempotency-Key`` is remembered (``DELTACLOUD_IDEMPOTENCY_TTL``).
+    idempotency_ttl: float = 24 * 3600.0
+    #: Keys kept in memory per process at most, when neither the driver nor Redis keeps them.
+    idempotency_max_keys: int = 10_000
+    #: Redis shared by every worker and host (``DELTACLOUD_REDIS_URL``): idempotency keys live there.
+    redis_url: str | None = None
+    #: Record Prometheus metrics (``DELTACLOUD_METRICS=1``; ``deltacloudd --metrics-port``).
+    metrics: bool = False
+    #: Also answer the metrics on this path of the API's own port (``DELTACLOUD_METRICS_PATH``).
+    metrics_path: str | None = None
 
     def provider_policy(self) -> ProviderPolicy:
         """Which providers clients may choose (see :mod:`deltacloud_core.providers`)."""
@@ -56,6 +72,13 @@ class Settings:
             "backend_timeout": float(env.get("DELTACLOUD_BACKEND_TIMEOUT", 60.0)),
             "render_cache_bytes": int(float(env.get("DELTACLOUD_RENDER_CACHE_MB", 16)) * 1024 * 1024),
             "provider_patterns": ProviderPolicy.from_env(env).patterns,
+            "bulkheads": BulkheadConfig.from_env(env),
+            "read_retries": ReadRetries.from_env(env),
+            "idempotency_ttl": float(env.get("DELTACLOUD_IDEMPOTENCY_TTL", 24 * 3600.0)),
+            "idempotency_max_keys": int(env.get("DELTACLOUD_IDEMPOTENCY_MAX_KEYS", 10_000)),
+            "redis_url": env.get("DELTACLOUD_REDIS_URL") or None,
+            "metrics": env.get("DELTACLOUD_METRICS", "").strip().lower() in ("1", "true", "yes", "on"),
+            "metrics_path": env.get("DELTACLOUD_METRICS_PATH") or None,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
