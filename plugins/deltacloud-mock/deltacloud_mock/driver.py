@@ -319,7 +319,7 @@ class MockDriver(MockNetworkMixin, MockStorageMixin, Driver):
         if state == "STARTED":
             state = "RUNNING"
         with self.store.transaction() as tx:
-            new_id = tx.next_free_id("instances", "inst")
+            new_id = tx.new_id("instances", "inst")
             record: Record = {
                 "name": name or f"i-{int(time.time())}",
                 "owner_id": user,
