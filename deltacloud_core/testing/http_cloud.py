@@ -75,7 +75,10 @@ class HttpCloudDriver(_HttpCloud):
 
         base, pool = self._pool()
         try:
-            reply = pool.request(method, base + path, fields=fields, encode_multipart=False)
+            if fields:
+                reply = pool.request(method, base + path, fields=fields, encode_multipart=False)
+            else:
+                reply = pool.request(method, base + path)
         except urllib3.exceptions.HTTPError as exc:
             raise ProviderError(f"The cloud could not be reached: {exc}") from exc
         if reply.status >= 400:

@@ -7,6 +7,7 @@ answer is rendered by :mod:`.outcomes`. Plugins' ``deltacloud_asgi_wrapper`` res
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -60,6 +61,13 @@ class DeltacloudApp:
             wrapped = impl.function(app=self.asgi)
             if wrapped is not None:
                 self.asgi = wrapped
+        settings = self.services.settings
+        if settings.metrics or settings.metrics_path or settings.log_json or settings.access_log:
+            from ..observability.requests import RequestObserver
+
+            self.asgi = RequestObserver(self.asgi, metrics=settings.metrics or bool(settings.metrics_path),
+                                        metrics_path=settings.metrics_path, access_log=settings.access_log,
+                                        request_id_header=settings.log_json)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.asgi(scope, receive, send)
@@ -67,8 +75,14 @@ class DeltacloudApp:
     @asynccontextmanager
     async def _lifespan(self, _app: Starlette) -> AsyncIterator[None]:
         self.services.plugins.hook.deltacloud_startup(app=self)
-        with tuned_gc():
-            yield
+        try:
+            with tuned_gc():
+                yield
+        finally:
+            if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+                from prometheus_client import multiprocess
+
+                multiprocess.mark_process_dead(os.getpid())  # its live gauges leave the sum
 
     # -- the registries, for hooks and tests ---------------------------------------------------
     @property

@@ -86,12 +86,17 @@ class Services:
             for resource in collection.resources:
                 resources.setdefault(resource.name, resource)
         fragments = FragmentCache(settings.render_cache_bytes)
+        observer, note = None, None
+        if settings.metrics or settings.metrics_path:
+            from ..observability.metrics import PrometheusObserver, note_idempotency
+
+            observer, note = PrometheusObserver(), note_idempotency
         return cls(settings=settings, plugins=plugins, drivers=drivers, collections=collections, features=features,
                    renderers=renderers, resources=resources, fragments=fragments,
                    responses=ResponseFactory(renderers, settings.hostname, etag=fragments.etag),
                    providers=settings.provider_policy(), machines=StateMachines(plugins),
-                   backend=BackendCalls.configured(settings.bulkheads, settings.read_retries),
-                   idempotency=IdempotentRunner(settings))
+                   backend=BackendCalls.configured(settings.bulkheads, settings.read_retries, observer=observer),
+                   idempotency=IdempotentRunner(settings, observer=note))
 
     # -- drivers -------------------------------------------------------------------------------
     def load_driver(self, context: RequestContext) -> type[Driver]:

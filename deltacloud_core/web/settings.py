@@ -51,6 +51,10 @@ class Settings:
     metrics: bool = False
     #: Also answer the metrics on this path of the API's own port (``DELTACLOUD_METRICS_PATH``).
     metrics_path: str | None = None
+    #: Log lines as JSON with request ids (``DELTACLOUD_LOG_FORMAT=json``; ``deltacloudd --log-format json``).
+    log_json: bool = False
+    #: The server's own access log, one line per request (``DELTACLOUD_ACCESS_LOG=1``; JSON mode).
+    access_log: bool = False
 
     def provider_policy(self) -> ProviderPolicy:
         """Which providers clients may choose (see :mod:`deltacloud_core.providers`)."""
@@ -79,6 +83,8 @@ class Settings:
             "redis_url": env.get("DELTACLOUD_REDIS_URL") or None,
             "metrics": env.get("DELTACLOUD_METRICS", "").strip().lower() in ("1", "true", "yes", "on"),
             "metrics_path": env.get("DELTACLOUD_METRICS_PATH") or None,
+            "log_json": env.get("DELTACLOUD_LOG_FORMAT", "").strip().lower() == "json",
+            "access_log": env.get("DELTACLOUD_ACCESS_LOG", "").strip().lower() in ("1", "true", "yes", "on"),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
