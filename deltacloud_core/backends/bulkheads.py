@@ -48,6 +48,10 @@ class BulkheadFull(RateLimited):
             f"full. Try again in {retry_after} s; the operator sizes the share with DELTACLOUD_BULKHEADS "
             f"or DELTACLOUD_BULKHEAD_LIMIT.", retry_after=retry_after, status=503)
 
+    def generic(self) -> BulkheadFull:
+        """The server's own refusal keeps its message where a backend's error gets the generic one."""
+        return self
+
 
 @dataclass(frozen=True)
 class BulkheadRule:

@@ -3,10 +3,10 @@
 The provider is the backend's URL (``http://127.0.0.1:<port>``), so two backends are two
 providers: two bulkheads. Two drivers with the same methods:
 
-* :class:`HttpCloudDriver`: plain ``def`` methods over urllib3 (what boto3 and requests use): the
-  common case, a sync SDK, run in worker threads.
-* :class:`AsyncHttpCloudDriver`: ``async def`` methods over ``httpx.AsyncClient``: a driver whose
-  SDK allows async I/O.
+* :class:`HttpCloudDriver`: plain ``def`` methods over ``http.client``: the common case, a sync
+  SDK, run in worker threads.
+* :class:`AsyncHttpCloudDriver`: ``async def`` methods over asyncio streams (or ``httpx.AsyncClient``):
+  a driver whose SDK allows async I/O.
 
 They are not installed as drivers by the core: tests and benchmarks install them with an entry
 point of their own (``httpcloud = deltacloud_core.testing.http_cloud:HttpCloudDriver``). Any
@@ -17,9 +17,14 @@ not found), and an unreachable backend a 502.
 
 from __future__ import annotations
 
+import asyncio
+import http.client
 import json
+import os
+import threading
 from collections.abc import Mapping
 from typing import Any, ClassVar
+from urllib.parse import urlencode, urlsplit
 
 from ..drivers.base import Driver
 from ..errors import DeltacloudError, ObjectNotFound, ProviderError, RateLimited, ValidationError
@@ -27,6 +32,9 @@ from ..models import Instance
 from ..state_machine import StateMachine
 
 __all__ = ["AsyncHttpCloudDriver", "HttpCloudDriver"]
+
+#: Per worker thread: backend URL -> its keep-alive connection.
+_LOCAL = threading.local()
 
 _STATES = (StateMachine.builder().on("start", "create", "running").on("running", "destroy", "finish").build())
 
@@ -59,31 +67,39 @@ class _HttpCloud(Driver):
 
 
 class HttpCloudDriver(_HttpCloud):
-    """Plain ``def`` methods: a sync SDK (urllib3), called in worker threads."""
+    """Plain ``def`` methods: a sync client (the standard library's ``http.client``, one keep-alive
+    connection per worker thread and backend), called in worker threads."""
 
-    def _pool(self) -> Any:
-        import urllib3
-
+    def _connection(self, fresh: bool = False) -> http.client.HTTPConnection:
         base = self._base()
-        pool = self.cached_client(
-            "urllib3", lambda: urllib3.PoolManager(maxsize=1024, block=False, retries=False,
-                                                   timeout=urllib3.Timeout(connect=5.0, read=120.0)))
-        return base, pool
+        connections: dict[str, http.client.HTTPConnection] = _LOCAL.__dict__.setdefault("connections", {})
+        connection = connections.get(base)
+        if connection is None or fresh:
+            if connection is not None:
+                connection.close()
+            parts = urlsplit(base)
+            connection = connections[base] = http.client.HTTPConnection(parts.hostname or "127.0.0.1",
+                                                                        parts.port or 80, timeout=120)
+        return connection
 
     def _request(self, method: str, path: str, fields: Mapping[str, str] | None = None) -> Any:
-        import urllib3
-
-        base, pool = self._pool()
-        try:
-            if fields:
-                reply = pool.request(method, base + path, fields=fields, encode_multipart=False)
-            else:
-                reply = pool.request(method, base + path)
-        except urllib3.exceptions.HTTPError as exc:
-            raise ProviderError(f"The cloud could not be reached: {exc}") from exc
+        body = urlencode(fields).encode() if fields else None
+        headers = {"Content-Type": "application/x-www-form-urlencoded"} if body else {}
+        for attempt in (0, 1):
+            connection = self._connection(fresh=attempt == 1)
+            try:
+                connection.request(method, path, body=body, headers=headers)
+                reply = connection.getresponse()
+                data = reply.read()
+                break
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
+                if attempt == 1 or method != "GET":  # a kept-alive connection the backend closed: once more
+                    raise ProviderError(f"The cloud could not be reached: {exc}") from exc
+            except OSError as exc:
+                raise ProviderError(f"The cloud could not be reached: {exc}") from exc
         if reply.status >= 400:
-            raise _error(reply.status, {k.lower(): v for k, v in reply.headers.items()})
-        return json.loads(reply.data) if reply.data else None
+            raise _error(reply.status, {k.lower(): v for k, v in reply.getheaders()})
+        return json.loads(data) if data else None
 
     def list_instances(self, **filters: str) -> list[Instance]:
         docs = self._request("GET", "/instances")
@@ -102,28 +118,73 @@ class HttpCloudDriver(_HttpCloud):
         self._request("DELETE", f"/instances/{id}")
 
 
+class _StreamPool:
+    """Keep-alive connections to one backend on one event loop: a small asyncio HTTP/1.1 client
+    (``Content-Length`` bodies only, which is all the backend sends)."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+
+    async def request(self, method: str, path: str, body: bytes | None) -> tuple[int, dict[str, str], bytes]:
+        reader, writer = self.idle.pop() if self.idle else await asyncio.open_connection(self.host, self.port)
+        try:
+            head = f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+            if body:
+                head += f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n"
+            writer.write(head.encode("latin-1") + b"\r\n" + (body or b""))
+            lines = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+            headers = {}
+            for line in lines[1:]:
+                name, _sep, value = line.partition(":")
+                if name:
+                    headers[name.strip().lower()] = value.strip()
+            data = await reader.readexactly(int(headers.get("content-length", "0")))
+        except BaseException:
+            writer.close()
+            raise
+        self.idle.append((reader, writer))
+        return int(lines[0].split()[1]), headers, data
+
+
+#: (event loop, backend URL) -> its connections.
+_POOLS: dict[tuple[int, str], _StreamPool] = {}
+
+
 class AsyncHttpCloudDriver(_HttpCloud):
-    """``async def`` methods over ``httpx.AsyncClient``: no worker thread at all."""
-
-    def _client(self) -> Any:
-        import httpx
-
-        self._base()
-        return self.cached_client("httpx", lambda: httpx.AsyncClient(
-            timeout=httpx.Timeout(120.0, connect=5.0), limits=httpx.Limits(max_connections=None,
-                                                                           max_keepalive_connections=1024)))
+    """``async def`` methods over asyncio streams: no worker thread at all (set ``HTTPCLOUD_CLIENT=httpx``
+    in the server's environment for ``httpx.AsyncClient`` instead)."""
 
     async def _request(self, method: str, path: str, data: Mapping[str, str] | None = None) -> Any:
+        base = self._base()
+        body = urlencode(data).encode() if data else None
+        try:
+            if os.environ.get("HTTPCLOUD_CLIENT") == "httpx":
+                status, headers, content = await self._httpx(method, base + path, data)
+            else:
+                key = (id(asyncio.get_running_loop()), base)
+                pool = _POOLS.get(key)
+                if pool is None:
+                    parts = urlsplit(base)
+                    pool = _POOLS[key] = _StreamPool(parts.hostname or "127.0.0.1", parts.port or 80)
+                status, headers, content = await pool.request(method, path, body)
+        except (OSError, asyncio.IncompleteReadError) as exc:
+            raise ProviderError(f"The cloud could not be reached: {exc}") from exc
+        if status >= 400:
+            raise _error(status, headers)
+        return json.loads(content) if content else None
+
+    async def _httpx(self, method: str, url: str, data: Mapping[str, str] | None) -> tuple[int, Any, bytes]:
         import httpx
 
-        client = self._client()
+        client = self.cached_client("httpx", lambda: httpx.AsyncClient(
+            timeout=httpx.Timeout(120.0, connect=5.0),
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=1024)))
         try:
-            reply = await client.request(method, self._base() + path, data=data)
+            reply = await client.request(method, url, data=data)
         except httpx.HTTPError as exc:
-            raise ProviderError(f"The cloud could not be reached: {exc}") from exc
-        if reply.status_code >= 400:
-            raise _error(reply.status_code, reply.headers)
-        return reply.json() if reply.content else None
+            raise OSError(str(exc)) from exc
+        return reply.status_code, reply.headers, reply.content
 
     async def list_instances(self, **filters: str) -> list[Instance]:
         docs = await self._request("GET", "/instances")

@@ -57,6 +57,7 @@ class BackendState:
     instances: dict[str, dict[str, Any]] = field(default_factory=dict)
     created: int = 0
     seen: Counter[str] = field(default_factory=Counter)
+    connections: set[_Connection] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.running.set()
@@ -148,9 +149,17 @@ class _Connection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]  # uvloop's is no asyncio.Transport subclass
         self.worker = asyncio.get_running_loop().create_task(self._serve())
+        self.state.connections.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.state.connections.discard(self)
         self.queue.put_nowait(None)
+
+    def abort(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+        if self.worker is not None:
+            self.worker.cancel()
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
@@ -245,10 +254,12 @@ class SlowBackend:
 
     def stop(self) -> None:
         async def close() -> None:
-            if self.state is not None:
-                self.state.running.set()
             if self._server is not None:
                 self._server.close()
+            if self.state is not None:
+                for connection in list(self.state.connections):
+                    connection.abort()
+                await asyncio.sleep(0)
         if self._thread.is_alive():
             self._run(close())
             self._loop.call_soon_threadsafe(self._loop.stop)

@@ -38,6 +38,11 @@ _ROOT_PAGE = ("<!DOCTYPE html>\n<html><head><title>Deltacloud API</title></head>
 
 Offers = list[tuple[Collection, tuple[Any, ...]]]
 
+#: What the entry point says the server offers beyond Deltacloud 1.1.3, in headers the original's
+#: clients ignore: ``Idempotency-Key`` is honoured on creates and actions (deltacloud-client then
+#: sends keys and retries creates; docs/running.md).
+_EXTENSIONS = {"X-Deltacloud-Idempotency": "supported"}
+
 
 class ApiRoot:
     """The API root's endpoints over one app's services."""
@@ -74,7 +79,7 @@ class ApiRoot:
         if entry is None:
             return services.responses.plain(401, "Authentication failed", driver=context.driver_name,
                                             provider=context.provider, method=request.method)
-        return render_outcome(services, Outcome.member("api", entry), fmt, env, request, {})
+        return render_outcome(services, Outcome.member("api", entry), fmt, env, request, _EXTENSIONS)
 
     entry_point.direct = True  # type: ignore[attr-defined]  # answers every error itself (see dispatch)
 
