@@ -128,7 +128,8 @@ def test_a_full_share_answers_503_with_retry_after(server, backends):
         assert "DELTACLOUD_BULKHEADS" in refused.json()["message"]
         assert seen(stalled, "GET /instances") == SHARE  # the refused one never reached the backend
         stalled.resume()
-        assert sorted(f.result(timeout=BOUND).status_code for f in in_flight + beyond) == [200] * (SHARE + QUEUE) + [503]
+        statuses = sorted(f.result(timeout=BOUND).status_code for f in in_flight + beyond)
+        assert statuses == [200] * (SHARE + QUEUE) + [503]
 
 
 # -- retries of reads --------------------------------------------------------------------------------
@@ -255,7 +256,8 @@ def test_rejections_and_idempotency_are_counted_on_the_metrics_port(impatient, b
     before = samples(httpx.get(metrics_url, timeout=BOUND).text)
     key = uuid.uuid4().hex
     for _ in range(2):
-        assert cloud(server, backend, "POST", data={"image_id": "i"}, headers={"Idempotency-Key": key}).status_code == 201
+        created = cloud(server, backend, "POST", data={"image_id": "i"}, headers={"Idempotency-Key": key})
+        assert created.status_code == 201
     after = samples(httpx.get(metrics_url, timeout=BOUND).text)
     assert value(after, "deltacloud_idempotency_requests_total", result="new") - \
         value(before, "deltacloud_idempotency_requests_total", result="new") == 1
