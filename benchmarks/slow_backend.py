@@ -9,7 +9,7 @@ that answers after a fixed latency and does almost no work itself; each in its o
 
 * **Many slow calls at once**: ``wrk -c200`` and ``-c500`` on ``GET /api/instances`` through one
   ``deltacloudd`` worker to a backend answering in 300 ms, driver ``httpcloud`` (plain ``def``
-  methods over urllib3, as a boto3 driver is), the default bulkheads. The limit each figure is
+  methods over ``http.client``: a sync SDK's driver, in worker threads), the default bulkheads. The limit each figure is
   judged against is measured in the same run: the backend's own latency (a client straight to
   the backend), so throughput / (concurrency / latency) and p99 / latency are the ratios.
 * **One stalled backend**: a second backend is stalled (it accepts requests and never answers),
@@ -17,8 +17,9 @@ that answers after a fixed latency and does almost no work itself; each in its o
   is measured beside them, against the same load without the stalled one (the unloaded p99,
   measured in alternating rounds, best of each).
 * ``--mechanisms``: the same 200/500 runs with the share cut to 64 calls (what the old single
-  pool of 64 threads allowed), and with ``httpcloud-async`` (``async def`` methods over
-  ``httpx.AsyncClient``): the comparison that chose the mechanism (docs/benchmarks.md).
+  pool of 64 threads allowed), with ``httpcloud-async`` (``async def`` methods over asyncio
+  streams: no thread at all) and with ``httpcloud-async`` over ``httpx.AsyncClient``: the
+  comparison that chose the mechanism (docs/benchmarks.md).
 
 Prints one markdown table; ``--json FILE`` keeps the rows.
 """
@@ -243,7 +244,9 @@ def main() -> int:
             configs += [("httpcloud, share cut to 64 calls (the old pool's bound)", "httpcloud",
                          {"DELTACLOUD_BULKHEAD_LIMIT": "64", "DELTACLOUD_BULKHEAD_QUEUE": "1000",
                           "DELTACLOUD_BULKHEAD_WAIT": "60"}),
-                        ("httpcloud-async (async def, httpx), default bulkheads", "httpcloud-async", {})]
+                        ("httpcloud-async (async def, asyncio streams), default bulkheads", "httpcloud-async", {}),
+                        ("httpcloud-async over httpx.AsyncClient, default bulkheads", "httpcloud-async",
+                         {"HTTPCLOUD_CLIENT": "httpx"})]
         for label, driver, extra in configs:
             env = server_env(site, tmp / f"mock-{driver}-{len(rows)}", **extra)
             with running_server(driver="mock", env=env, args=["--log-level", "warning"]) as server:
