@@ -12,6 +12,9 @@ that answers after a fixed latency and does almost no work itself; each in its o
   methods over ``http.client``: a sync SDK's driver, in worker threads), the default bulkheads. The limit each figure is
   judged against is measured in the same run: the backend's own latency (a client straight to
   the backend), so throughput / (concurrency / latency) and p99 / latency are the ratios.
+* **Ceilings**: a bare asyncio HTTP client in its own Python process straight to the backend, 200
+  and 500 concurrent: what one Python process gets through on this machine at this moment, with
+  none of the server's work. On a shared machine this, not the mechanism, is what bounds p99 at 500.
 * **One stalled backend**: a second backend is stalled (it accepts requests and never answers),
   200 clients wait on it through the server, and the mock's ``GET /api/instances`` (10 clients)
   is measured beside them, against the same load without the stalled one (the unloaded p99,
@@ -132,6 +135,33 @@ def server_env(site: Path, store: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+async def _direct(url: str, connections: int, seconds: float) -> dict[str, float]:
+    from deltacloud_core.testing.http_cloud import _StreamPool
+
+    pool = _StreamPool("127.0.0.1", int(url.rsplit(":", 1)[1]))
+    latencies: list[float] = []
+    stop = time.perf_counter() + seconds
+
+    async def client() -> None:
+        while time.perf_counter() < stop:
+            started = time.perf_counter()
+            await pool.request("GET", "/instances", None)
+            latencies.append(time.perf_counter() - started)
+
+    await asyncio.gather(*(client() for _ in range(connections)))
+    latencies.sort()
+    return {"rps": len(latencies) / seconds, "p50": latencies[len(latencies) // 2] * 1000,
+            "p99": latencies[int(len(latencies) * 0.99)] * 1000, "errors": 0}
+
+
+def direct_client(url: str, connections: int, seconds: float) -> dict[str, float]:
+    """A bare asyncio HTTP client in its own Python process straight to the backend: what one Python
+    process can get through on this machine now, with nothing of the server's work (a ceiling)."""
+    out = subprocess.run([sys.executable, __file__, "--direct", url, str(connections), str(seconds)],
+                         capture_output=True, text=True, timeout=seconds + 120).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def backend_latency(url: str, seconds: float) -> dict[str, float]:
     """The backend alone: the limit the server's figures are judged against."""
     return wrk(f"{url}/instances", 200, seconds, {})
@@ -140,6 +170,16 @@ def backend_latency(url: str, seconds: float) -> dict[str, float]:
 def cloud_headers(driver: str, provider: str) -> dict[str, str]:
     return {"Authorization": CLOUD_AUTH, "Accept": "application/json", "X-Deltacloud-Driver": driver,
             "X-Deltacloud-Provider": provider}
+
+
+def ceilings(rows: list[Row], url: str, latency_ms: float, seconds: float) -> None:
+    for connections in (200, 500):
+        result = direct_client(url, connections, seconds)
+        limit_rps = connections / (latency_ms / 1000)
+        rows.append(Row(f"ceiling: a bare asyncio client process straight to the backend, {connections} concurrent",
+                        result["rps"], result["p50"], result["p99"], 0, f"{limit_rps:,.0f} req/s",
+                        f"throughput {result['rps'] / limit_rps:.2f}, p99 {result['p99'] / latency_ms:.2f}x latency",
+                        ""))
 
 
 def many_slow(rows: list[Row], server: str, provider: str, driver: str, label: str, latency_ms: float,
@@ -227,7 +267,12 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of the stalled scenario")
     parser.add_argument("--mechanisms", action="store_true", help="also the old 64-call share and the async driver")
     parser.add_argument("--json", type=Path, help="write the rows as JSON here")
+    parser.add_argument("--direct", nargs=3, metavar=("URL", "N", "SECONDS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.direct:
+        url, connections, seconds = args.direct
+        print(json.dumps(asyncio.run(_direct(url, int(connections), float(seconds)))))
+        return 0
     rows: list[Row] = []
     started = time.monotonic()
     with ExitStack() as stack:
@@ -237,8 +282,9 @@ def main() -> int:
         stall_url, stall_process = stack.enter_context(backend(0.0))
         alone = backend_latency(slow_url, args.seconds)
         latency_ms = alone["p50"]
-        rows.append(Row("the backend alone, 200 concurrent (the limit's latency)", alone["rps"], alone["p50"],
-                        alone["p99"], int(alone["errors"]), "", "", ""))
+        rows.append(Row("the backend alone (wrk straight to it), 200 concurrent: the limit's latency", alone["rps"],
+                        alone["p50"], alone["p99"], int(alone["errors"]), "", "", ""))
+        ceilings(rows, slow_url, latency_ms, args.seconds)
         configs = [("httpcloud (plain def, worker threads), default bulkheads", "httpcloud", {})]
         if args.mechanisms:
             configs += [("httpcloud, share cut to 64 calls (the old pool's bound)", "httpcloud",

@@ -9,6 +9,7 @@ without an app (configured from the environment).
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
@@ -54,7 +55,7 @@ def shared_threads() -> ElasticThreads:
     """The process's worker threads (one pool; the bulkheads share it out)."""
     global _THREADS
     if _THREADS is None:
-        _THREADS = ElasticThreads()
+        _THREADS = ElasticThreads(max_threads=int(os.environ.get("DELTACLOUD_MAX_THREADS", 4096)))
     return _THREADS
 
 

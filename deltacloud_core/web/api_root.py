@@ -11,7 +11,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..collections.base import Collection, Operation, Outcome, invoke_driver
+from ..collections.base import Collection, Operation, Outcome, call_driver
 from ..drivers.base import Driver
 from ..errors import AuthenticationFailure, AuthenticationRequired, DeltacloudError, RuntimeFailure
 from ..schemas.entry import EntryLink, EntryPoint
@@ -93,7 +93,7 @@ class ApiRoot:
         driver.allowed_providers = self.services.providers.allowed_for(driver_cls.driver_id)
         if "force_auth" in context.query_dict():
             try:
-                valid = await invoke_driver(driver, "validate_credentials")
+                valid = await call_driver(self.services.backend, driver, "validate_credentials", (), {}, read=True)
             except AuthenticationRequired:
                 raise
             except AuthenticationFailure:
@@ -102,7 +102,8 @@ class ApiRoot:
                 return None
         offered = {c.name for c, _features in offers}
         if driver_cls.entry_point_collections is not Driver.entry_point_collections:
-            offered &= set(await invoke_driver(driver, "entry_point_collections", [c.name for c, _f in offers]))
+            offered &= set(await call_driver(self.services.backend, driver, "entry_point_collections",
+                                             ([c.name for c, _f in offers],), {}, read=True))
         links = [EntryLink(collection.name, f"{context.api_url}/{collection.name}", features)
                  for collection, features in offers if collection.name in offered]
         return EntryPoint(API_VERSION, context.driver_name, context.provider, tuple(links))

@@ -105,8 +105,14 @@ class IdempotentRunner:
             return await asyncio.wait_for(asyncio.shield(task), settings.backend_timeout)
         except TimeoutError:
             self._detached.add(task)
-            task.add_done_callback(self._detached.discard)
+            task.add_done_callback(self._detached_done)
             raise ProviderTimeout(timeout_advice(settings, keyed=True)) from None
+
+    def _detached_done(self, task: asyncio.Task[Any]) -> None:
+        """A run whose request already answered 504 ended: a surprise is logged (nobody else sees it)."""
+        self._detached.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("an operation that answered 504 failed later", exc_info=task.exception())
 
     def _answer_existing(self, existing: Claim, printed: str) -> Response:
         if existing.fingerprint != printed:
