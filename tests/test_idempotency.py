@@ -236,3 +236,17 @@ def test_memory_store_is_bounded_and_forgets_expired_keys():
 def test_parse_key_accepts_tokens_and_structured_strings():
     assert parse_key("abc-123") == "abc-123"
     assert parse_key(' "8e03978e-40d5-43e8" ') == "8e03978e-40d5-43e8"
+
+
+def test_an_unreachable_key_store_is_503_and_nothing_is_done(gate):
+    from deltacloud_core.testing.server import free_port
+
+    gate.gate.set()
+    with TestClient(gate_app(redis_url=f"redis://127.0.0.1:{free_port()}/0"), base_url=BASE) as c:
+        answer = c.post("/api/instances?format=json", data={"image_id": "x"}, headers=key(), auth=("u", "p"))
+        assert answer.status_code == 503
+        assert answer.headers["Retry-After"] == "1"
+        assert "nothing was done" in answer.json()["message"]
+        assert gate.made == []
+        plain = c.post("/api/instances?format=json", data={"image_id": "x"}, auth=("u", "p"))
+        assert plain.status_code == 201  # without a key the store is not needed

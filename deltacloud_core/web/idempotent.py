@@ -23,7 +23,7 @@ from starlette.responses import Response
 
 from ..collections.base import Operation, OperationCall
 from ..drivers.base import Driver
-from ..errors import Conflict, ProviderTimeout, UnprocessableEntity
+from ..errors import Conflict, DeltacloudError, ProviderTimeout, UnprocessableEntity
 from ..idempotency import Claim, IdempotencyStore, MemoryStore, StoredAnswer, fingerprint, parse_key, scoped_key
 from .context import request_credentials
 from .responses import http_date
@@ -94,9 +94,17 @@ class IdempotentRunner:
         printed = fingerprint(request.method, request.scope["path"], fmt, call.params)
         driver_cls = context.driver_cls
         store = self.store_for(driver_cls) if driver_cls is not None else self.memory
-        # A running claim outlives the request's own wait: its thread may finish much later.
-        running_ttl = max(settings.idempotency_ttl, 4 * settings.backend_timeout)
-        existing = await store.claim(key, printed, running_ttl)
+        # A running claim outlives the request's own wait (its thread may finish much later), but not
+        # the whole window: a server that died mid-way must not block the key for a day.
+        running_ttl = min(settings.idempotency_ttl, max(600.0, 10 * settings.backend_timeout))
+        try:
+            existing = await store.claim(key, printed, running_ttl)
+        except Exception as exc:
+            log.exception("idempotency store failed")
+            unavailable = DeltacloudError("The store of Idempotency-Keys cannot be reached: nothing was done; send the "
+                                          "request again later.", headers={"Retry-After": "1"})
+            unavailable.status = 503
+            raise unavailable from exc
         if existing is not None:
             return self._answer_existing(existing, printed)
         self._note("new")
