@@ -7,11 +7,12 @@
 What runs, all on 127.0.0.1 (``deltacloud_core.testing.slow_backend``: a loopback cloud endpoint
 that answers after a fixed latency and does almost no work itself; each in its own process):
 
-* **Many slow calls at once**: ``wrk -c200`` and ``-c500`` on ``GET /api/instances`` through one
-  ``deltacloudd`` worker to a backend answering in 300 ms, driver ``httpcloud`` (plain ``def``
-  methods over ``http.client``: a sync SDK's driver, in worker threads), the default bulkheads. The limit each figure is
-  judged against is measured in the same run: the backend's own latency (a client straight to
-  the backend), so throughput / (concurrency / latency) and p99 / latency are the ratios.
+* **Many slow calls at once**: ``wrk -c200`` and ``-c500`` on ``GET /api/instances`` through
+  ``deltacloudd`` (one worker, then ``--workers 2``) to a backend answering in 300 ms, driver
+  ``httpcloud`` (plain ``def`` methods over ``http.client``: a sync SDK's driver, in worker
+  threads), the default bulkheads. The limit each figure is judged against is measured in the
+  same run: the backend's own latency (wrk straight to the backend), so throughput /
+  (concurrency / latency) and p99 / latency are the ratios.
 * **Ceilings**: a bare asyncio HTTP client in its own Python process straight to the backend, 200
   and 500 concurrent: what one Python process gets through on this machine at this moment, with
   none of the server's work. On a shared machine this, not the mechanism, is what bounds p99 at 500.
@@ -285,20 +286,22 @@ def main() -> int:
         rows.append(Row("the backend alone (wrk straight to it), 200 concurrent: the limit's latency", alone["rps"],
                         alone["p50"], alone["p99"], int(alone["errors"]), "", "", ""))
         ceilings(rows, slow_url, latency_ms, args.seconds)
-        configs = [("httpcloud (plain def, worker threads), default bulkheads", "httpcloud", {})]
+        configs: list[tuple[str, str, dict[str, str], int]] = [
+            ("httpcloud (plain def, worker threads), default bulkheads, 1 worker", "httpcloud", {}, 1),
+            ("httpcloud, default bulkheads, --workers 2", "httpcloud", {}, 2)]
         if args.mechanisms:
-            configs += [("httpcloud, share cut to 64 calls (the old pool's bound)", "httpcloud",
+            configs += [("httpcloud, share cut to 64 calls (the old pool's bound), 1 worker", "httpcloud",
                          {"DELTACLOUD_BULKHEAD_LIMIT": "64", "DELTACLOUD_BULKHEAD_QUEUE": "1000",
-                          "DELTACLOUD_BULKHEAD_WAIT": "60"}),
-                        ("httpcloud-async (async def, asyncio streams), default bulkheads", "httpcloud-async", {}),
-                        ("httpcloud-async over httpx.AsyncClient, default bulkheads", "httpcloud-async",
-                         {"HTTPCLOUD_CLIENT": "httpx"})]
-        for label, driver, extra in configs:
+                          "DELTACLOUD_BULKHEAD_WAIT": "60"}, 1),
+                        ("httpcloud-async (async def, asyncio streams), 1 worker", "httpcloud-async", {}, 1),
+                        ("httpcloud-async over httpx.AsyncClient, 1 worker", "httpcloud-async",
+                         {"HTTPCLOUD_CLIENT": "httpx"}, 1)]
+        for label, driver, extra, workers in configs:
             env = server_env(site, tmp / f"mock-{driver}-{len(rows)}", **extra)
-            with running_server(driver="mock", env=env, args=["--log-level", "warning"]) as server:
+            with running_server(driver="mock", env=env, workers=workers, args=["--log-level", "warning"]) as server:
                 wrk(f"{server}/api/instances", 50, 2, cloud_headers(driver, slow_url))  # warm-up: threads, pools
                 many_slow(rows, server, slow_url, driver, label, latency_ms, args.seconds)
-                if driver == "httpcloud" and not extra:
+                if driver == "httpcloud" and not extra and workers == 1:
                     stalled(rows, server, stall_url, stall_process, args.seconds, args.rounds)
     print(table(rows))
     print(f"\n{time.monotonic() - started:.0f} s; load average {os.getloadavg()[0]:.1f}; wrk "
