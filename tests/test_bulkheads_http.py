@@ -286,3 +286,19 @@ def test_json_logs_carry_the_request_id_and_no_credentials(impatient, backends):
     assert entry["provider"] == backend.url
     text = log.read_text()
     assert CLOUD_AUTH[1] not in text and "secret_token" not in text
+
+
+def test_with_several_workers_the_metrics_port_sums_them(site, tmp_path):
+    metrics_port = free_port()
+    env = server_env(site, DELTACLOUD_MOCK_STORAGE=str(tmp_path / "mock"))
+    with running_server(driver="mock", workers=2, env=env, timeout=BOUND,
+                        args=["--metrics-port", str(metrics_port)]) as url:
+        metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
+        before = value(samples(httpx.get(metrics_url, timeout=BOUND).text), "deltacloud_requests_total",
+                       route="/api/instances", driver="mock")
+        for _ in range(20):  # new connections: the kernel spreads them over both workers
+            with httpx.Client(timeout=BOUND) as fresh:
+                answer = fresh.get(f"{url}/api/instances", headers={"Accept": "application/json"}, auth=MOCK_AUTH)
+                assert answer.status_code == 200
+        after = samples(httpx.get(metrics_url, timeout=BOUND).text)
+        assert value(after, "deltacloud_requests_total", route="/api/instances", driver="mock") - before == 20
