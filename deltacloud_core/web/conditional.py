@@ -29,9 +29,12 @@ def not_modified(request: Request, response: Response) -> Response:
     """``response``, or a 304 when the request's ``If-None-Match`` names its ETag (or ``*``)."""
     if response.status_code != 200 or request.method not in ("GET", "HEAD"):
         return response
-    condition = request.headers.get("if-none-match")
-    if not condition:
+    # The raw header list, not ``request.headers``: building that mapping on every answer of the
+    # hot path would cost more than the whole check.
+    raw = next((v for k, v in request.scope["headers"] if k == b"if-none-match"), None)
+    if not raw:
         return response
+    condition = raw.decode("latin-1")
     etag = next((v for k, v in response.raw_headers if k == b"etag"), None)
     if etag is None:
         return response
