@@ -103,6 +103,16 @@ def _provider_pattern(text: str) -> tuple[str, str]:
     return driver.strip().lower(), pattern.strip()
 
 
+def _bulkhead_rule(text: str) -> str:
+    from .backends.bulkheads import parse_rules
+
+    try:
+        parse_rules(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text.strip()
+
+
 def build_parser() -> argparse.ArgumentParser:
     env = os.environ
     parser = argparse.ArgumentParser(
@@ -127,6 +137,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--deny-address", action="append", default=[], metavar="CIDR", type=_network,
                         help="a network no unlisted provider may reach, besides link-local and metadata ones "
                              "(e.g. 10.0.0.0/8; repeatable); adds to DELTACLOUD_DENY_ADDRESSES")
+    parser.add_argument("--bulkhead", action="append", default=[], metavar="DRIVER[/PROVIDER]=N", type=_bulkhead_rule,
+                        help="the share of concurrent backend calls of DRIVER (and providers matching the glob "
+                             "PROVIDER); repeatable, adds to DELTACLOUD_BULKHEADS (default share: "
+                             "DELTACLOUD_BULKHEAD_LIMIT, 512)")
+    parser.add_argument("--metrics-port", type=_port, default=env.get("DELTACLOUD_METRICS_PORT") or None,
+                        help="serve Prometheus metrics on this port (DELTACLOUD_METRICS_PORT; off by default)")
+    parser.add_argument("--metrics-host", default=env.get("DELTACLOUD_METRICS_HOST") or "127.0.0.1",
+                        help="address of the metrics port (default: %(default)s)")
+    parser.add_argument("--metrics-path", default=env.get("DELTACLOUD_METRICS_PATH") or None, metavar="PATH",
+                        help="also serve the metrics on the API's own port at PATH, e.g. /metrics "
+                             "(DELTACLOUD_METRICS_PATH; anyone who reaches the API reads them)")
+    parser.add_argument("--log-format", choices=("text", "json"),
+                        default=(env.get("DELTACLOUD_LOG_FORMAT") or "text").strip().lower(),
+                        help="json: one JSON object per log line, with the request id (default: %(default)s)")
     parser.add_argument("--workers", type=_positive_int, default=1,
                         help="worker processes (default: %(default)s)")
     _add_limits(parser, env)
@@ -181,14 +205,45 @@ def _installed(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-def _log_config(level: str) -> dict[str, Any]:
-    """uvicorn's logging set-up plus the ``deltacloud.*`` loggers at ``level`` on the same handler."""
+def _log_config(level: str, log_format: str = "text") -> dict[str, Any]:
+    """uvicorn's logging set-up plus the ``deltacloud.*`` loggers at ``level`` on the same handler;
+    with ``json``, every line a JSON object with the request id."""
     from uvicorn.config import LOG_LEVELS, LOGGING_CONFIG
 
     config = copy.deepcopy(LOGGING_CONFIG)
     config["formatters"]["access"]["()"] = "deltacloud_core.serving.access_log.AccessFormatter"
     config["loggers"]["deltacloud"] = {"handlers": ["default"], "level": LOG_LEVELS[level], "propagate": False}
+    if log_format == "json":
+        module = "deltacloud_core.observability.json_logs"
+        config["formatters"]["json"] = {"()": f"{module}.JsonFormatter"}
+        config.setdefault("filters", {})["request_id"] = {"()": f"{module}.RequestIdFilter"}
+        for handler in config["handlers"].values():
+            handler["formatter"] = "json"
+            handler["filters"] = ["request_id"]
     return config
+
+
+def _start_metrics(args: argparse.Namespace) -> None:
+    """The Prometheus exporter on its own port, in this process: with one worker uvicorn serves
+    the app here too; with several, each worker writes to ``PROMETHEUS_MULTIPROC_DIR`` and this
+    process sums them."""
+    import atexit
+    import shutil
+    import tempfile
+
+    if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        directory = tempfile.mkdtemp(prefix="deltacloud-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+        atexit.register(shutil.rmtree, directory, True)
+    from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
+
+    registry = REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    start_http_server(args.metrics_port, addr=args.metrics_host, registry=registry)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -249,6 +304,26 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import ssl
 
+    if args.bulkhead:
+        os.environ["DELTACLOUD_BULKHEADS"] = " ".join(
+            filter(None, (os.environ.get("DELTACLOUD_BULKHEADS", ""), *args.bulkhead)))
+    if args.metrics_port or args.metrics_path:
+        os.environ["DELTACLOUD_METRICS"] = "1"
+    if args.metrics_path:
+        os.environ["DELTACLOUD_METRICS_PATH"] = args.metrics_path
+    os.environ["DELTACLOUD_LOG_FORMAT"] = args.log_format
+    # In JSON mode the server's own access log (with request ids) replaces uvicorn's.
+    own_access_log = args.access_log and args.log_format == "json"
+    if own_access_log:
+        os.environ["DELTACLOUD_ACCESS_LOG"] = "1"
+    if args.metrics_port:
+        try:
+            _start_metrics(args)
+        except OSError as exc:
+            print(f"deltacloudd: error: cannot serve metrics on {args.metrics_host}:{args.metrics_port}: {exc}",
+                  file=sys.stderr)
+            return 2
+
     import uvicorn
 
     uvicorn.run(
@@ -260,8 +335,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         loop="uvloop" if _installed("uvloop") else "auto",
         http=HTTP_PROTOCOL,
         log_level=args.log_level,
-        log_config=_log_config(args.log_level),
-        access_log=args.access_log,
+        log_config=_log_config(args.log_level, args.log_format),
+        access_log=args.access_log and not own_access_log,
         # The app sends its own Server (Apache-Deltacloud/1.1.3) and Date headers.
         server_header=False,
         date_header=False,

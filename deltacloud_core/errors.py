@@ -14,6 +14,7 @@
     ├── Conflict                             409
     ├── PayloadTooLarge                      413
     ├── RangeNotSatisfiable                  416  no byte of the Range exists (+ Content-Range)
+    ├── UnprocessableEntity                  422  an Idempotency-Key reused for another request
     ├── CapabilityMissing                    412  plain-text answer + Expect header
     ├── RateLimited                          429/503 (+ Retry-After)
     ├── BackendError                         500  the cloud failed in a way we know
@@ -52,6 +53,7 @@ __all__ = [
     "RateLimited",
     "RequiredParameterMissing",
     "RuntimeFailure",
+    "UnprocessableEntity",
     "ValidationError",
     "error_for_status",
 ]
@@ -68,6 +70,7 @@ GENERIC_MESSAGES: Mapping[int, str] = {
     412: "Precondition Failed",
     413: "Payload Too Large",
     416: "Range Not Satisfiable",
+    422: "Unprocessable Entity",
     429: "Too Many Requests",
     500: "Internal Server Error",
     501: "Not Supported",
@@ -161,6 +164,11 @@ class Conflict(DeltacloudError):
     error_class = _PREFIX + "Conflict"
 
 
+class UnprocessableEntity(DeltacloudError):
+    status = 422
+    error_class = _PREFIX + "UnprocessableEntity"
+
+
 class CapabilityMissing(DeltacloudError):
     """The selected driver lacks what the operation needs; plain text + ``Expect``."""
 
@@ -243,6 +251,7 @@ _BY_STATUS: dict[int, type[DeltacloudError]] = {
     409: Conflict,
     413: PayloadTooLarge,
     416: RangeNotSatisfiable,
+    422: UnprocessableEntity,
     500: BackendError,
     501: NotSupportedError,
     502: ProviderError,

@@ -644,12 +644,12 @@ class TestInstances:
         assert "content-type" not in destroyed.headers and "content-length" not in destroyed.headers
         assert client.get(f"{href}?format=xml").status_code == 404
 
-    def test_ids_are_reused(self, client):
+    def test_ids_are_never_reused(self, client):
         root = create_instance(client)
         assert root.get("id") == "inst4"
         assert client.post("/api/instances/inst4/stop?format=xml").status_code == 202
         assert client.delete("/api/instances/inst4?format=xml").status_code == 204
-        assert create_instance(client).get("id") == "inst4"
+        assert create_instance(client).get("id") == "inst5"  # never the destroyed inst4 again (issue 21)
 
     def test_action_json_is_the_bare_instance(self, client):
         response = client.post("/api/instances/inst1/stop?format=json")

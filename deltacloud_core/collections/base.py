@@ -10,7 +10,6 @@ objects; the web layer renders outcomes in the negotiated format.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import time
 from collections.abc import (
@@ -23,15 +22,14 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any, BinaryIO, Literal
 
 import anyio
 import anyio.from_thread
 import anyio.lowlevel
 
+from ..backends.calls import BackendCalls, default_calls
 from ..drivers.base import Driver, runs_on_loop
 from ..drivers.capabilities import implements
 from ..errors import DeltacloudError, ObjectNotFound
@@ -52,6 +50,7 @@ __all__ = [
     "Param",
     "Requirement",
     "Resource",
+    "call_driver",
     "invoke_driver",
     "needs",
     "read_operations",
@@ -65,14 +64,11 @@ HTML_ONLY: frozenset[str] = frozenset({"html"})
 Requirement = Callable[[type[Driver]], bool]
 Handler = Callable[["OperationCall"], Coroutine[Any, Any, "Outcome"]]
 
-#: Threads for blocking driver calls; bounded so a slow cloud cannot exhaust the process.
-#: A plain executor: the hop costs about half of anyio's ``to_thread`` (measured against moto).
-DRIVER_THREADS = ThreadPoolExecutor(max_workers=64, thread_name_prefix="deltacloud-driver")
-
-
 #: Per driver function: 0 plain (worker thread), 1 ``async def`` (awaited), 2 ``@nonblocking`` (on the loop).
 _HOW: dict[Any, int] = {}
 _THREAD, _AWAIT, _ON_LOOP = 0, 1, 2
+#: Operations whose driver calls are reads, which the server may retry on its own.
+_READ_METHODS = frozenset({"GET", "HEAD"})
 
 
 def _how_to_call(func: Any) -> int:
@@ -87,17 +83,22 @@ def _how_to_call(func: Any) -> int:
 
 
 async def invoke_driver(driver: Driver, method: str, *args: Any, **kwargs: Any) -> Any:
-    """Call ``driver.<method>``: awaited when async, right here when marked
-    :func:`~deltacloud_core.nonblocking`, else in a bounded worker thread (so a slow cloud never
-    blocks the event loop)."""
+    """Call ``driver.<method>``: right here when marked :func:`~deltacloud_core.nonblocking`, else in
+    the bulkhead of the driver and provider, awaited when async, else in a worker thread (so a slow
+    cloud never blocks the event loop nor another cloud). The process's default
+    :class:`~deltacloud_core.backends.BackendCalls`; operations use their app's (:func:`call_driver`)."""
+    return await call_driver(None, driver, method, args, kwargs)
+
+
+async def call_driver(calls: BackendCalls | None, driver: Driver, method: str, args: tuple[Any, ...],
+                      kwargs: dict[str, Any], *, read: bool = False) -> Any:
+    """:func:`invoke_driver` through ``calls`` (None: the default); ``read``: the call may be retried."""
     func = getattr(driver, method)
     how = _how_to_call(func)
-    if how == _AWAIT:
-        return await func(*args, **kwargs)
     if how == _ON_LOOP:
         return func(*args, **kwargs)
-    # On cancellation (backend timeout) the caller stops waiting; the thread finishes on its own.
-    return await asyncio.get_running_loop().run_in_executor(DRIVER_THREADS, partial(func, *args, **kwargs))
+    return await (calls or default_calls()).call(driver.driver_id, driver.provider, method, func, how == _AWAIT,
+                                                 args, kwargs, read=read)
 
 
 def needs(*methods: str) -> Requirement:
@@ -456,6 +457,8 @@ class OperationCall:
     body_stream: AsyncIterator[bytes] | None = None
     #: The installed drivers (``/api/drivers``); a :class:`~deltacloud_core.drivers.DriverRegistry`.
     driver_registry: Any = None
+    #: How driver calls are made (bulkheads, threads, retries); None: the process default.
+    backend: BackendCalls | None = None
     _driver: Driver | None = None
     backend_seconds: float = 0.0
 
@@ -493,10 +496,12 @@ class OperationCall:
         return self.context.url(*parts)
 
     async def invoke(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        """Call a driver method: awaited when async, else in the bounded thread pool."""
+        """Call a driver method (see :func:`invoke_driver`); in a ``GET`` operation, a read that may
+        be retried."""
         started = time.perf_counter()
         try:
-            return await invoke_driver(self.driver, method, *args, **kwargs)
+            return await call_driver(self.backend, self.driver, method, args, kwargs,
+                                     read=self.operation.http_method in _READ_METHODS)
         finally:
             self.backend_seconds += time.perf_counter() - started
 

@@ -212,6 +212,14 @@ class Driver:
         and every ``host:port`` in the ``;``-separated parts; override for another syntax."""
         return hosts_in(provider)
 
+    @classmethod
+    def idempotency_store(cls) -> Any:
+        """Where this driver's ``Idempotency-Key`` records are kept: an
+        :class:`~deltacloud_core.idempotency.IdempotencyStore`, or None (the default) for the
+        server's own (Redis when configured, else memory). Override when the cloud's data lives in a
+        store of the driver's (the mock keeps them in its SQLite store, beside the instances they made)."""
+        return None
+
     def providers(self) -> list[ProviderInfo] | None:
         """Live provider list for ``/api/drivers/:id`` of the current driver; None = configured."""
         return None

@@ -12,7 +12,7 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..collections.base import Collection, Operation, Outcome, invoke_driver
+from ..collections.base import Collection, Operation, Outcome, call_driver
 from ..drivers.base import Driver
 from ..errors import AuthenticationFailure, AuthenticationRequired, DeltacloudError
 from ..schemas.entry import EntryLink, EntryPoint
@@ -44,6 +44,11 @@ Offers = list[tuple[Collection, tuple[Any, ...]]]
 #: Characters a matrix parameter's value keeps in a Location URL (``;``, ``/``, ``?``, ``#``, ``%``
 #: and the rest are percent-encoded).
 _MATRIX_SAFE = ":@!$'()*+,="
+
+#: What the entry point says the server offers beyond Deltacloud 1.1.3, in headers the original's
+#: clients ignore: ``Idempotency-Key`` is honoured on creates and actions (deltacloud-client then
+#: sends keys and retries creates; docs/running.md).
+_EXTENSIONS = {"X-Deltacloud-Idempotency": "supported"}
 
 
 class ApiRoot:
@@ -82,7 +87,7 @@ class ApiRoot:
             return services.responses.plain(401, "Authentication failed", driver=context.driver_name,
                                             provider=context.provider, method=request.method)
         return render_outcome(services, Outcome.member("api", entry), fmt, env, request,
-                              events_link(services, context, driver_cls))
+                              {**_EXTENSIONS, **events_link(services, context, driver_cls)})
 
     entry_point.direct = True  # type: ignore[attr-defined]  # answers every error itself (see dispatch)
 
@@ -96,7 +101,7 @@ class ApiRoot:
         driver.allowed_providers = self.services.providers.allowed_for(driver_cls.driver_id)
         if "force_auth" in context.query_dict():
             try:
-                valid = await invoke_driver(driver, "validate_credentials")
+                valid = await call_driver(self.services.backend, driver, "validate_credentials", (), {}, read=True)
             except AuthenticationRequired:
                 raise
             except AuthenticationFailure:
@@ -105,7 +110,8 @@ class ApiRoot:
                 return None
         offered = {c.name for c, _features in offers}
         if driver_cls.entry_point_collections is not Driver.entry_point_collections:
-            offered &= set(await invoke_driver(driver, "entry_point_collections", [c.name for c, _f in offers]))
+            offered &= set(await call_driver(self.services.backend, driver, "entry_point_collections",
+                                             ([c.name for c, _f in offers],), {}, read=True))
         links = [EntryLink(collection.name, f"{context.api_url}/{collection.name}", features)
                  for collection, features in offers if collection.name in offered]
         return EntryPoint(API_VERSION, context.driver_name, context.provider, tuple(links))

@@ -7,6 +7,7 @@ answer is rendered by :mod:`.outcomes`. Plugins' ``deltacloud_asgi_wrapper`` res
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, cast
@@ -60,6 +61,13 @@ class DeltacloudApp:
             wrapped = cast("ASGIApp | None", impl.function(app=self.asgi))
             if wrapped is not None:
                 self.asgi = wrapped
+        settings = self.services.settings
+        if settings.metrics or settings.metrics_path or settings.log_json or settings.access_log:
+            from ..observability.requests import RequestObserver
+
+            self.asgi = RequestObserver(self.asgi, metrics=settings.metrics or bool(settings.metrics_path),
+                                        metrics_path=settings.metrics_path, access_log=settings.access_log,
+                                        request_id_header=settings.log_json)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.asgi(scope, receive, send)
@@ -73,6 +81,10 @@ class DeltacloudApp:
         finally:
             if self.services.events is not None:
                 await self.services.events.close()
+            if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+                from prometheus_client import multiprocess
+
+                multiprocess.mark_process_dead(os.getpid())  # its live gauges leave the sum
 
     # -- the registries, for hooks and tests ---------------------------------------------------
     @property

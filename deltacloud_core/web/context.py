@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 
 from ..credentials import SECRET_WORDS, Credentials, parse_basic_authorization
+from ..observability.json_logs import current_request_id
 from ..schemas.context import RenderContext
 from .matrix import MatrixPath
 from .negotiation import DOCUMENT_FORMATS, choose
@@ -56,7 +57,7 @@ class RequestContext:
     def request_id(self) -> str:
         """16 hex digits naming the request in logs and error pages (made when first asked for)."""
         if not self._request_id:
-            self._request_id = f"{_random_bits(64):016x}"
+            self._request_id = current_request_id.get() or f"{_random_bits(64):016x}"
         return self._request_id
 
     @property

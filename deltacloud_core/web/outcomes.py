@@ -11,6 +11,7 @@ from starlette.responses import Response, StreamingResponse
 
 from ..collections.base import Outcome
 from ..errors import RuntimeFailure
+from .conditional import not_modified
 from .context import request_context
 from .renderers import RenderEnv
 from .responses import PLAIN
@@ -53,7 +54,7 @@ def render_outcome(services: Services, outcome: Outcome, fmt: str, env: RenderEn
                                 content_type=renderer.content_type if renderer else None, headers=headers,
                                 method=method)
     body = services.renderers[fmt].render(outcome, env)
-    return responses.document(outcome.status, body, fmt, env, method=method, headers=headers)
+    return not_modified(request, responses.document(outcome.status, body, fmt, env, method=method, headers=headers))
 
 
 def _raw(services: Services, outcome: Outcome, env: RenderEnv, request: Request,

@@ -44,6 +44,8 @@ from ..errors import (
 )
 from .context import RequestContext, ordered_params, request_context, request_credentials
 from .forms import BODY_METHODS, read_form
+from .idempotent import HEADER as IDEMPOTENCY_HEADER
+from .idempotent import applies_to, timeout_advice
 from .lazy_timeout import run_with_timeout
 from .negotiation import choose
 from .outcomes import render_outcome, unexpected
@@ -103,7 +105,12 @@ async def run_operation(services: Services, request: Request, collection: Collec
             collection=collection, operation=operation, params=params, path_params=path_params,
             context=context.render, features=services.features,
             driver_factory=services.driver_factory(request, context), headers=request.headers, files=files,
-            body_stream=request.stream() if operation.streams_body else None, driver_registry=services.drivers)
+            body_stream=request.stream() if operation.streams_body else None, driver_registry=services.drivers,
+            backend=services.backend)
+        key = request.headers.get(IDEMPOTENCY_HEADER)
+        if key is not None and applies_to(operation):
+            return await services.idempotency.run(request, call, key, fmt,
+                                                  lambda: _answer(services, request, operation, call, fmt, attempt))
         outcome = await _run_handler(services, operation, call, attempt)
         if services.events is not None and request.method not in _READS:  # watchers look at once
             services.events.written(context.render.driver, collection.name, path_params.get("id"), outcome)
@@ -211,11 +218,29 @@ async def _run_handler(services: Services, operation: Operation, call: Operation
         with anyio.fail_after(limit):
             return await operation.handler(call)
     except TimeoutError as exc:
-        raise ProviderTimeout(
-            f"The backend did not answer within {services.settings.backend_timeout:g} seconds.") from exc
+        if operation.http_method == "GET":
+            raise ProviderTimeout(
+                f"The backend did not answer within {services.settings.backend_timeout:g} seconds.") from exc
+        raise ProviderTimeout(timeout_advice(services.settings, keyed=False)) from exc
     finally:
         if operation.timed:
             attempt.time_backend()
+
+
+async def _answer(services: Services, request: Request, operation: Operation, call: OperationCall, fmt: str | None,
+                  attempt: _Attempt) -> Response:
+    """The operation's answer, errors included, without a time limit (an idempotent run: its
+    request waits for it only as long as the backend timeout, the work goes on)."""
+    try:
+        try:
+            outcome = await operation.handler(call)
+        finally:
+            if operation.timed:
+                attempt.time_backend()
+        return _respond(services, request, outcome, fmt, attempt)
+    except DeltacloudError as exc:
+        headers = attempt.timing if exc.status in (404, 406) else None
+        return services.responses.error(exc, attempt.error_format, attempt.env, method=request.method, headers=headers)
 
 
 def _respond(services: Services, request: Request, outcome: Outcome, fmt: str | None, attempt: _Attempt) -> Response:

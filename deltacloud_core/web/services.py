@@ -15,6 +15,7 @@ from typing import Any
 import pluggy
 from starlette.requests import Request
 
+from ..backends.calls import BackendCalls
 from ..collections.base import Collection, CollectionRegistry, Operation, Resource
 from ..drivers.base import Driver
 from ..drivers.registry import DriverRegistry, UnknownDriver
@@ -25,6 +26,7 @@ from ..providers import ProviderPolicy
 from ..schemas.entry import EntryPointJson, EntryPointXml
 from ..state_machine import StateMachine
 from .context import RequestContext, ordered_params, request_credentials
+from .idempotent import IdempotentRunner
 from .renderers import RenderEnv, RendererRegistry
 from .renderers.fragments import FragmentCache
 from .responses import ResponseFactory
@@ -68,6 +70,10 @@ class Services:
     document_formats: frozenset[str]
     #: The event streams of this process (None when ``DELTACLOUD_EVENTS=off``).
     events: EventHub | None = None
+    #: How driver calls are made: bulkheads, worker threads, retries of reads.
+    backend: BackendCalls = field(default_factory=BackendCalls)
+    #: Creates and actions under an ``Idempotency-Key``.
+    idempotency: IdempotentRunner = field(default_factory=lambda: IdempotentRunner(Settings()))
     _supported: dict[type[Driver], tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
@@ -87,11 +93,18 @@ class Services:
         fragments = FragmentCache(settings.render_cache_bytes)
         events = make_hub(settings.events, settings.redis_url, resources, backend_timeout=settings.backend_timeout) \
             if settings.events.enabled else None
+        observer, note = None, None
+        if settings.metrics or settings.metrics_path:
+            from ..observability.metrics import PrometheusObserver, note_idempotency
+
+            observer, note = PrometheusObserver(), note_idempotency
         return cls(settings=settings, plugins=plugins, drivers=drivers, collections=collections, features=features,
                    renderers=renderers, resources=resources, fragments=fragments,
                    responses=ResponseFactory(renderers, settings.hostname, etag=fragments.etag),
                    providers=settings.provider_policy(), machines=StateMachines(plugins),
-                   document_formats=renderers.document_formats(), events=events)
+                   document_formats=renderers.document_formats(), events=events,
+                   backend=BackendCalls.configured(settings.bulkheads, settings.read_retries, observer=observer),
+                   idempotency=IdempotentRunner(settings, observer=note))
 
     def formats_of(self, operation: Operation) -> frozenset[str]:
         """The formats ``operation`` answers in: its own list, else every document format; plus

@@ -6,6 +6,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ..backends.bulkheads import BulkheadConfig
+from ..backends.retries import ReadRetries
 from ..credentials import Credentials
 from ..events.settings import EventSettings
 from ..providers import DENY_SETTING, Network, ProviderPolicy, parse_networks
@@ -37,13 +39,29 @@ class Settings:
     #: Driver id -> the provider patterns clients may choose (``DELTACLOUD_PROVIDERS_<DRIVER>``).
     provider_patterns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: Redis shared by every worker and host (``DELTACLOUD_REDIS_URL``, ``redis://host:6379/0``);
-    #: None: what needs sharing (event watchers) stays in each process.
+    #: None: what needs sharing (event watchers, idempotency keys) stays in each process.
     redis_url: str | None = None
     #: The event streams' knobs (``DELTACLOUD_EVENTS_*``; see docs/events.md).
     events: EventSettings = field(default_factory=EventSettings)
     #: Networks no unlisted provider may reach, besides link-local and metadata ones
     #: (``DELTACLOUD_DENY_ADDRESSES``).
     denied_addresses: tuple[Network, ...] = ()
+    #: Each (driver, provider)'s share of concurrent backend calls (``DELTACLOUD_BULKHEAD*``).
+    bulkheads: BulkheadConfig = field(default_factory=BulkheadConfig)
+    #: How the server retries reads on its own (``DELTACLOUD_READ_RETRIES``, ...).
+    read_retries: ReadRetries = field(default_factory=ReadRetries)
+    #: Seconds an ``Idempotency-Key`` is remembered (``DELTACLOUD_IDEMPOTENCY_TTL``).
+    idempotency_ttl: float = 24 * 3600.0
+    #: Keys kept in memory per process at most, when neither the driver nor Redis keeps them.
+    idempotency_max_keys: int = 10_000
+    #: Record Prometheus metrics (``DELTACLOUD_METRICS=1``; ``deltacloudd --metrics-port``).
+    metrics: bool = False
+    #: Also answer the metrics on this path of the API's own port (``DELTACLOUD_METRICS_PATH``).
+    metrics_path: str | None = None
+    #: Log lines as JSON with request ids (``DELTACLOUD_LOG_FORMAT=json``; ``deltacloudd --log-format json``).
+    log_json: bool = False
+    #: The server's own access log, one line per request (``DELTACLOUD_ACCESS_LOG=1``; JSON mode).
+    access_log: bool = False
 
     def provider_policy(self) -> ProviderPolicy:
         """Which providers clients may choose (see :mod:`deltacloud_core.providers`)."""
@@ -69,6 +87,14 @@ class Settings:
             "redis_url": env.get("DELTACLOUD_REDIS_URL", "").strip() or None,
             "events": EventSettings.from_env(env),
             "denied_addresses": parse_networks(env.get(DENY_SETTING, "")),
+            "bulkheads": BulkheadConfig.from_env(env),
+            "read_retries": ReadRetries.from_env(env),
+            "idempotency_ttl": float(env.get("DELTACLOUD_IDEMPOTENCY_TTL", 24 * 3600.0)),
+            "idempotency_max_keys": int(env.get("DELTACLOUD_IDEMPOTENCY_MAX_KEYS", 10_000)),
+            "metrics": env.get("DELTACLOUD_METRICS", "").strip().lower() in ("1", "true", "yes", "on"),
+            "metrics_path": env.get("DELTACLOUD_METRICS_PATH") or None,
+            "log_json": env.get("DELTACLOUD_LOG_FORMAT", "").strip().lower() == "json",
+            "access_log": env.get("DELTACLOUD_ACCESS_LOG", "").strip().lower() in ("1", "true", "yes", "on"),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

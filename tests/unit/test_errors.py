@@ -25,6 +25,7 @@ from deltacloud_core.errors import (
     ProviderTimeout,
     RateLimited,
     RequiredParameterMissing,
+    UnprocessableEntity,
     ValidationError,
     error_for_status,
 )
@@ -40,6 +41,7 @@ TABLE = [
     (NotAcceptable, 406, P + "UnknownMediaTypeError"),
     (Conflict, 409, P + "Conflict"),
     (PayloadTooLarge, 413, P + "PayloadTooLarge"),
+    (UnprocessableEntity, 422, P + "UnprocessableEntity"),
     (BackendError, 500, P + "BackendError"),
     (NotSupportedError, 501, P + "NotImplemented"),
     (ProviderError, 502, P + "ProviderError"),

@@ -46,7 +46,8 @@ def test_entry_point_is_discovered(dc):
     assert "firewalls" not in api.collections
     create = [f.name for f in api.collections["instances"].features if f.operation == "create"]
     assert "user_name" in create and "authentication_key" in create
-    assert api.events_url is None and api.idempotency is False  # this server has neither (yet)
+    assert api.idempotency is True  # X-Deltacloud-Idempotency: supported (issue 21)
+    assert api.events_url is None  # no event stream (yet)
 
 
 @pytest.mark.parametrize("name", COLLECTIONS)
@@ -193,14 +194,16 @@ def test_xml_reads_the_same_as_json(server):
         inst.refresh().destroy()
 
 
-def test_creates_carry_no_idempotency_key_unless_the_server_offers_it(server):
+def test_creates_carry_a_fresh_idempotency_key_when_the_server_offers_it(server):
     transport = CountingTransport()
     with Client(server.url, *MOCK_AUTH, transport=transport) as dc:
-        key = dc.keys.create("idem-key")
-        assert key.id == "idem-key" and key.pem_rsa_key
-        key.destroy()
+        for name in ("idem-key", "idem-key-2"):
+            key = dc.keys.create(name)
+            assert key.id == name and key.pem_rsa_key
+            key.destroy()
     posts = [r for r in transport.sent if r.method == "POST"]
-    assert posts and all("idempotency-key" not in r.headers for r in posts)
+    keys = [r.headers.get("idempotency-key") for r in posts]
+    assert len(keys) == 2 and all(keys) and keys[0] != keys[1]  # one per create, never reused
     assert all("mockpassword" not in str(r.url) for r in transport.sent)
 
 

@@ -33,6 +33,7 @@ from deltacloud_core.hardware import HardwareProfile, HardwareProperty
 from deltacloud_core.models import Image, Instance, InstanceAddress, InstanceProfile, Key, Realm, RunResult
 from deltacloud_core.state_machine import StateMachine
 
+from .idempotency import MockIdempotencyStore
 from .network import MockNetworkMixin
 from .storage import MockStorageMixin
 from .store import MockStore, Record, get_store
@@ -131,6 +132,9 @@ def _instance_from_text(text: str) -> Instance:
     return _instance(json.loads(text))
 
 
+_IDEMPOTENCY = MockIdempotencyStore()
+
+
 def _key(rec: Record) -> Key:
     return Key(
         id=rec["id"],
@@ -200,6 +204,11 @@ class MockDriver(MockNetworkMixin, MockStorageMixin, Driver):
     def store(self) -> MockStore:
         """The shared store (``$DELTACLOUD_MOCK_STORAGE`` at the time of the call)."""
         return get_store()
+
+    @classmethod
+    def idempotency_store(cls) -> MockIdempotencyStore:
+        """``Idempotency-Key`` records live in the mock's store, with the instances they made."""
+        return _IDEMPOTENCY
 
     def _user(self) -> str:
         """Check the credentials; the authenticated user name. Raises 401 on missing/wrong ones."""
@@ -325,7 +334,7 @@ class MockDriver(MockNetworkMixin, MockStorageMixin, Driver):
         if state == "STARTED":
             state = "RUNNING"
         with self.store.transaction() as tx:
-            new_id = tx.next_free_id("instances", "inst")
+            new_id = tx.new_id("instances", "inst")
             record: Record = {
                 "name": name or f"i-{int(time.time())}",
                 "owner_id": user,

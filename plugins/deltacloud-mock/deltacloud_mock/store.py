@@ -7,9 +7,8 @@ Every object of every collection is one row of a generic table::
 plus a ``meta`` table (``seeded``, ``seed_count``, ...). The database runs in WAL mode
 with a busy timeout; each thread of each process has its own connection, and writes run
 inside ``BEGIN IMMEDIATE`` transactions, so several server workers (threads or
-processes) can share one directory safely. Read-modify-write sequences (allocating the
-smallest free ``inst<N>`` id, "create unless it exists") go through
-:meth:`MockStore.transaction`.
+processes) can share one directory safely. Read-modify-write sequences (allocating a new
+``inst<N>`` id, "create unless it exists") go through :meth:`MockStore.transaction`.
 
 The directory is ``$DELTACLOUD_MOCK_STORAGE`` or, by default,
 ``platformdirs.user_data_dir("deltacloud")/mock``. The fixtures shipped with this
@@ -151,7 +150,8 @@ class Transaction:
         return [r for r in self.list(collection) if all(r.get(k) == v for k, v in equals.items())]
 
     def next_free_id(self, collection: str, prefix: str, start: int = 0) -> str:
-        """The smallest ``<prefix><N>`` (N >= start) not used in ``collection``.
+        """The smallest ``<prefix><N>`` (N >= start) not used in ``collection`` now (a name derived
+        from a client's, ``bucket_2``: free names are taken again); new object ids use :meth:`new_id`.
 
         Only atomic together with the following :meth:`put` inside one transaction.
         """
@@ -159,6 +159,23 @@ class Transaction:
         n = start
         while f"{prefix}{n}" in used:
             n += 1
+        return f"{prefix}{n}"
+
+    def new_id(self, collection: str, prefix: str, start: int = 0) -> str:
+        """A ``<prefix><N>`` never used before in ``collection`` (of this store, until it is deleted):
+        N is above every N held now and every N given before (kept in ``meta``), so the id of a
+        destroyed object is never given again and a stale reference never reaches a newer object.
+
+        Only atomic together with the following :meth:`put` inside one transaction.
+        """
+        mark = f"last_id:{collection}:{prefix}"
+        last = self.meta(mark)
+        n = start if last is None else max(start, int(last) + 1)
+        for existing in self.ids(collection):
+            suffix = existing[len(prefix):]
+            if existing.startswith(prefix) and suffix.isdigit() and int(suffix) >= n:
+                n = int(suffix) + 1
+        self.set_meta(mark, str(n))
         return f"{prefix}{n}"
 
     # -- writes ----------------------------------------------------------------------------

@@ -101,18 +101,29 @@ def test_actions_unknown_instance(driver: MockDriver, action: str):
         getattr(driver, action)("nope")
 
 
-def test_destroy_and_id_reuse(driver: MockDriver, store: MockStore):
+def test_ids_of_destroyed_instances_are_never_given_again(driver: MockDriver, store: MockStore):
+    # The original reused the smallest free id (MOCK.md); a stale reference then reached a newer
+    # instance (issue 21). New ids start above the fixtures' and only grow.
     ids = [driver.create_instance(image_id="img1").id for _ in range(3)]
     assert ids == ["inst4", "inst5", "inst6"]
     driver.stop_instance("inst5")
     assert driver.destroy_instance("inst5") is None
     assert driver.get_instance("inst5") is None
-    assert driver.create_instance(image_id="img2").id == "inst5"
-    driver.destroy_instance("inst0")
-    driver.destroy_instance("inst2")
-    assert driver.create_instance(image_id="img2").id == "inst0"
-    assert driver.create_instance(image_id="img2").id == "inst2"
     assert driver.create_instance(image_id="img2").id == "inst7"
+    driver.destroy_instance("inst0")
+    driver.destroy_instance("inst7")
+    assert driver.create_instance(image_id="img2").id == "inst8"
+    assert driver.get_instance("inst0") is None
+
+
+def test_new_ids_survive_a_new_connection(store: MockStore):
+    with store.transaction() as tx:
+        first = tx.new_id("instances", "inst")
+        tx.put("instances", first, {"state": "RUNNING"})
+    store.delete("instances", first)
+    store.close()  # another connection (another worker) sees the same mark
+    with store.transaction() as tx:
+        assert tx.new_id("instances", "inst") == "inst5"
 
 
 def test_destroy_removes_network_interfaces(driver: MockDriver, store: MockStore):
@@ -143,7 +154,7 @@ def test_list_only_own_instances(driver: MockDriver, store: MockStore):
     inst = driver.get_instance("inst9")  # show has no owner restriction
     assert inst is not None
     assert inst.owner_id == "someone-else"
-    assert driver.create_instance(image_id="img1").id == "inst4"
+    assert driver.create_instance(image_id="img1").id == "inst10"  # above every id held: never a gap filled
 
 
 def test_run_on_instance(driver: MockDriver):

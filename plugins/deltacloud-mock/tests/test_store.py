@@ -123,6 +123,17 @@ def test_next_free_id(store: MockStore):
         assert tx.next_free_id("instances", "inst") == "inst1"
 
 
+def test_new_id_is_never_one_given_before(store: MockStore):
+    with store.transaction() as tx:
+        assert tx.new_id("instances", "inst") == "inst4"  # above the fixtures' inst0..inst3
+        assert tx.new_id("instances", "inst") == "inst5"  # given, not stored: still never again
+        tx.delete("instances", "inst3")
+        assert tx.new_id("instances", "inst") == "inst6"
+        tx.put("instances", "inst40", {"state": "RUNNING"})  # an id put by hand moves the mark too
+        assert tx.new_id("instances", "inst") == "inst41"
+        assert tx.new_id("empty", "x", start=1) == "x1"
+
+
 def test_reset(store: MockStore):
     store.delete("images", "img1")
     store.put("instances", "inst7", {"state": "RUNNING"})
