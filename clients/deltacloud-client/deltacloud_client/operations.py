@@ -588,7 +588,7 @@ def watch(s: Session, cls: type[M], bound: Any, initial: list[M] | None, interva
     known: dict[str, Resource] = {r.id: r for r in initial}
     entry = yield from entry_point(s)
     if entry.events_url:
-        yield from _watch_by_events(s, cls, bound, entry.events_url, known, source)
+        yield from _watch_by_events(s, cls, bound, entry.events_url, known, filters, source)
     while True:
         yield Sleep(interval)
         try:
@@ -603,12 +603,26 @@ def watch(s: Session, cls: type[M], bound: Any, initial: list[M] | None, interva
 
 
 def _watch_by_events(s: Session, cls: type[M], bound: Any, url: str, known: dict[str, Resource],
-                     source: str | None) -> Op[None]:
+                     filters: Mapping[str, Any], source: str | None) -> Op[None]:
+    """The SSE path of ``watch``: subscribe, then list once and report what changed since
+    ``known`` (the server's events start from its own view at subscription, which may already
+    hold what changed since ``known`` was listed), then follow the events."""
     reader = EventReader(url, {"collection": cls.COLLECTION}, EventParser())
     try:
         yield from open_events(s, reader, 60.0)
     except (APIError, TransportError):
         return  # no usable stream: the caller polls
+    try:
+        listed = yield from list_resources(s, cls, bound, filters)
+    except TRANSIENT:
+        listed = None  # the events (a reset at worst) tell what changed
+    if listed is not None:
+        current = {r.id: r for r in listed}
+        for change in diff(known, current):
+            yield Emit(Change(change.kind, change.id, change.resource, change.old_state, change.new_state,
+                              change.fields, source))
+        known.clear()
+        known.update(current)
     while True:
         event = yield from next_event(s, reader, 60.0)
         if event is None:

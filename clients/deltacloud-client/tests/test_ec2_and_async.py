@@ -9,6 +9,9 @@ import pytest
 from conftest import AWS_AUTH, EC2_IMAGE, MOCK_AUTH
 from deltacloud_client import AsyncClient, Client, HardwareProfileError, NotFound
 
+#: Seconds a watch may take to report a change the test made (a bound, not a wait).
+WATCH_TIMEOUT = 120.0
+
 
 def test_with_driver_reaches_ec2_over_moto(server):
     with Client(server.url, *AWS_AUTH) as dc:
@@ -85,11 +88,12 @@ def test_async_watch_sees_ec2_changes(server):
             initial = await ec2.instances.list()
             created = await ec2.instances.create(image=EC2_IMAGE)
             seen: list[str] = []
-            async for change in ec2.instances.watch(initial=initial, interval=0.2):
-                if change.id == created.id:
-                    seen.append(change.kind)
-                    if change.new_state == "RUNNING":
-                        break
+            async with asyncio.timeout(WATCH_TIMEOUT):  # a watch that misses the change fails, never hangs
+                async for change in ec2.instances.watch(initial=initial, interval=0.2):
+                    if change.id == created.id:
+                        seen.append(change.kind)
+                        if change.new_state == "RUNNING":
+                            break
             current = await (await ec2.instances.get(created.id)).stop()
             await (await current.wait_for("STOPPED", timeout=120)).destroy()
             return seen
