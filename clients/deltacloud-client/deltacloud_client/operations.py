@@ -544,7 +544,13 @@ def _wait_by_events(s: Session, url: str, instance: IT, goal: str, deadline: flo
         yield from open_events(s, reader, 30.0)
     except (APIError, TransportError):
         return None
-    current = yield from refresh(s, instance)
+    try:
+        current = yield from refresh(s, instance)
+    except NotFound:
+        yield from close_events(reader)
+        if goal == "FINISH":  # already gone
+            return instance
+        raise
     while True:
         state = (current.state or "").upper()
         if state == goal:

@@ -9,12 +9,12 @@ import pytest
 from conftest import MOCK_AUTH
 from deltacloud_client import (
     ActionNotAvailable,
+    BadRequest,
     Client,
     HardwareProfileError,
     MethodNotAllowed,
     NotFound,
     NotSupported,
-    ServerError,
     Unauthorized,
     UsageError,
     WaitTimeout,
@@ -47,7 +47,7 @@ def test_entry_point_is_discovered(dc):
     create = [f.name for f in api.collections["instances"].features if f.operation == "create"]
     assert "user_name" in create and "authentication_key" in create
     assert api.idempotency is True  # X-Deltacloud-Idempotency: supported (issue 21)
-    assert api.events_url is None  # no event stream (yet)
+    assert api.events_url == f"{dc.url}/events"  # the entry point's Link: <...>; rel="events" (issue 15)
 
 
 @pytest.mark.parametrize("name", COLLECTIONS)
@@ -170,9 +170,9 @@ def test_with_driver_switches_per_request_and_keeps_the_pool(server):
     with Client(server.url, *MOCK_AUTH) as dc:
         assert dc.with_driver("mock", provider="somewhere").api().provider == "somewhere"
         assert dc.api().provider is None
-        with pytest.raises(ServerError) as unknown:  # the server's 500 for an unknown driver
+        with pytest.raises(BadRequest) as unknown:  # a driver this server does not offer: the client's 400
             dc.with_driver("nosuch").api()
-        assert "nosuch" in str(unknown.value)
+        assert "nosuch" in str(unknown.value) and "mock" in str(unknown.value)  # it names the drivers there are
 
 
 def test_xml_reads_the_same_as_json(server):
