@@ -125,6 +125,10 @@ class Driver:
     #: even then never one whose :meth:`provider_hosts` are link-local or cloud-metadata addresses.
     #: False for drivers whose provider makes the server connect to any host (libvirt URIs).
     OPEN_PROVIDERS: ClassVar[bool] = True
+    #: True when the driver may serve a change without credentials (a file or a lab cloud without
+    #: accounts): the server then reads an anonymous create, upload or action and lets the driver
+    #: decide. False (the default): such a request is a 401 before a byte of its body is read.
+    ACCEPTS_ANONYMOUS: ClassVar[bool] = False
     #: Clients shared by all instances of one driver class (see :meth:`cached_client`).
     CLIENT_CACHE: ClassVar[ClientCache | None] = None
     #: Collections whose every change this driver reports itself with :meth:`announce_change`;

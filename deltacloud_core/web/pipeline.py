@@ -97,7 +97,7 @@ async def run_operation(services: Services, request: Request, collection: Collec
         if context.matrix.altered or "." in request.scope["path"]:
             _check_ids(context, collection, operation, path_params)
         await _select_driver(services, context, collection, operation, env)
-        _refuse_anonymous_body(services, request, operation)
+        _refuse_anonymous_body(services, request, context, operation)
         form, files = await _read_body(services, request, context, operation, attempt)
         params = _merge_params(context, request.method, operation, form, attempt)
         fmt = _negotiate(services, context, operation, attempt)
@@ -155,12 +155,16 @@ def _check_ids(context: RequestContext, collection: Collection, operation: Opera
         raise problem
 
 
-def _refuse_anonymous_body(services: Services, request: Request, operation: Operation) -> None:
+def _refuse_anonymous_body(services: Services, request: Request, context: RequestContext,
+                           operation: Operation) -> None:
     """401 before the body is read: a driver-backed operation that carries a body (every create,
-    upload and action of every driver: each driver needs the caller's credentials for what it
-    changes) and no credentials at all. The connection is closed after the answer (the body is
+    upload and action of a driver that needs the caller's credentials for what it changes, as
+    every driver but one with ``ACCEPTS_ANONYMOUS`` does) and no credentials at all. The connection is closed after the answer (the body is
     never read; the server drops what still comes)."""
     if operation.driverless or request.method not in BODY_METHODS:
+        return
+    driver_cls = context.render.driver_cls
+    if driver_cls is not None and driver_cls.ACCEPTS_ANONYMOUS:
         return
     headers = request.headers
     length = headers.get("content-length")

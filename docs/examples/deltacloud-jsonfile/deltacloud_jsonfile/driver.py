@@ -47,6 +47,9 @@ class JsonFileDriver(Driver):
     DISPLAY_NAME = "JsonFile"  # the id, capitalised, as in the original
     USERNAME_LABEL = "User name"
     PASSWORD_LABEL = "Password"
+    #: A file without users serves anyone: the server lets an anonymous create through to
+    #: :meth:`_authorize`, which asks for credentials when the file has users.
+    ACCEPTS_ANONYMOUS = True
     INSTANCE_STATES = INSTANCE_STATES
     HARDWARE_PROFILES = HARDWARE_PROFILES
     FEATURES: ClassVar[Mapping[str, tuple[str, ...]]] = {
