@@ -54,7 +54,9 @@ def neutron_network(network: Mapping[str, Any], subnets: Iterable[Mapping[str, A
         name=network.get("name") or str(network["id"]),
         state=_NETWORK_STATES.get(status, status or None),
         address_blocks=tuple(str(s["cidr"]) for s in own if s.get("cidr")),
-        subnets=tuple(str(s["id"]) for s in own) or tuple(str(i) for i in network.get("subnets") or ()),
+        # Only the subnets the caller can see: an external network shows another project's subnet
+        # ids in its "subnets", which GET /subnets/<id> answers 404 for (a reference to nothing).
+        subnets=tuple(str(s["id"]) for s in own),
         extra={"external": bool(network.get("router:external")), "shared": bool(network.get("shared")),
                "project_id": network.get("project_id") or network.get("tenant_id"), "mtu": network.get("mtu")},
     )
