@@ -286,7 +286,7 @@ def main() -> None:
         await server.serve_forever()
 
     try:
-        import uvloop  # type: ignore[import-not-found]
+        import uvloop
         uvloop.install()
     except ImportError:
         pass

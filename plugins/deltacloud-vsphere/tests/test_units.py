@@ -94,11 +94,13 @@ def test_provider_hosts(provider, hosts):
 def test_policy_with_the_drivers_syntax():
     """The core's policy sees the host in vSphere's syntax: a listed host is allowed, another is not
     (the driver is closed: OPEN_PROVIDERS False)."""
-    policy = ProviderPolicy(patterns={"vsphere": ("vcenter.example.com*",)})
+    policy = ProviderPolicy(patterns={"vsphere": ("vcenter.example.com;*",)})
     driver = type("Registered", (VSphereDriver,), {"driver_id": "vsphere"})
     policy.check(driver, "vcenter.example.com;DC1")
     with pytest.raises(ForbiddenError, match="DELTACLOUD_PROVIDERS_VSPHERE"):
         policy.check(driver, "vcenter.evil.example;DC1")
+    with pytest.raises(ForbiddenError):  # a * stays inside one part: it never reaches past the ';'
+        ProviderPolicy(patterns={"vsphere": ("vcenter.example.com*",)}).check(driver, "vcenter.example.com;DC1")
 
 
 # -- states ----------------------------------------------------------------------------------------
