@@ -31,6 +31,7 @@ from ..drivers.base import Driver
 from ..hardware import HardwareProfile, HardwareProperty, format_value
 from ..schemas.base import SHAPE
 from ..schemas.shapes import ANY
+from . import idempotent
 from .settings import API_VERSION
 
 if TYPE_CHECKING:
@@ -301,17 +302,33 @@ _ERRORS = {
     "404": "No such object",
     "405": "The action is not allowed in the object's current state",
     "406": "None of the accepted formats is available",
+    "409": "The first request with this Idempotency-Key is still running: send it again later",
     "412": "The driver does not support this operation (Expect names the capability)",
     "413": "The request body is larger than the server's limit",
+    "416": "No byte of the Range exists (Content-Range names the size)",
+    "422": "This Idempotency-Key was used for a different request",
+    "429": "Too many event streams for these credentials (Retry-After)",
     "500": "The cloud or the driver failed",
+    "501": "The driver offers none of what is asked for",
     "502": "The cloud answered with an error",
+    "503": "The server is at a limit for now: this cloud's share of concurrent calls, the event streams, "
+           "or the store of Idempotency-Keys is unreachable (Retry-After; nothing was done)",
     "504": "The cloud did not answer in time",
 }
+#: A GET whose If-None-Match names the answer's current ETag (cheap polling).
+_NOT_MODIFIED = {"description": "Not Modified: If-None-Match names the answer's current ETag (no body)",
+                 "headers": {"ETag": {"schema": {"type": "string"}}}}
+#: The header that makes a create or an action safe to retry (docs/running.md).
+_IDEMPOTENCY_PARAM = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "description": "Makes retrying this request safe: the first answer under a key is kept and sent again "
+                   "(Idempotent-Replayed: true); 1 to 255 printable ASCII characters",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"}}
 
 #: What every request below /api may answer besides its success: the prelude's refusals.
 _PRELUDE_ERRORS = ("400", "406")
 #: What every operation that calls the driver may answer besides.
-_DRIVER_ERRORS = ("401", "403", "404", "500", "502", "504")
+_DRIVER_ERRORS = ("401", "403", "404", "500", "502", "503", "504")
 
 
 def _error_responses(op: Operation) -> dict[str, Any]:
@@ -324,6 +341,10 @@ def _error_responses(op: Operation) -> dict[str, Any]:
         codes.update(("403", "413"))
     if op.name in ("start", "stop", "reboot", "destroy") and op.member:
         codes.add("405")
+    if not op.driverless and idempotent.applies_to(op):
+        codes.update(("409", "422"))
+    if op.name == "content" and op.http_method == "GET":
+        codes.add("416")
     return {c: {"$ref": f"#/components/responses/E{c}"} for c in sorted(codes)}
 
 
@@ -377,6 +398,8 @@ def _operation_object(services: Services, collection: Collection, op: Operation,
             parameters.append(item)
     formats = services.formats_of(op)
     parameters.append(_format_param(formats))
+    if not op.driverless and idempotent.applies_to(op):
+        parameters.append(_IDEMPOTENCY_PARAM)
     obj: dict[str, Any] = {
         "operationId": f"{collection.name}_{op.name}",
         "tags": [collection.parent or collection.name],
@@ -424,6 +447,8 @@ def _operation_object(services: Services, collection: Collection, op: Operation,
         response["headers"] = {"Location": {"description": "URL of the new object",
                                             "schema": {"type": "string", "format": "uri"}}}
     obj["responses"] = {answer.status: response, **_error_responses(op)}
+    if op.http_method == "GET" and answer.status == "200":
+        obj["responses"]["304"] = _NOT_MODIFIED
     if answer.json is None and answer.raw is None and op.http_method in ("DELETE", "POST") and "html" in formats:
         obj["responses"]["303"] = {"description": "Done; an HTML client is sent to the list (Location)",
                                    "headers": {"Location": {"schema": {"type": "string", "format": "uri"}}}}
@@ -542,7 +567,7 @@ def build_openapi(services: Services, driver_cls: type[Driver], *, server_url: s
                                 {"name": name, "in": "query", "required": False, "description": text,
                                  "schema": {"type": "string"}}
                                 for name, text in _EVENT_PARAMS])
-        events["responses"].update({code: {"$ref": f"#/components/responses/E{code}"} for code in ("400", "401")})
+        events["responses"].update(_refs("400", "401", "403", "406", "429", "500", "501", "502", "503", "504"))
         _add(paths, "/api/events", "get", events)
     _add(paths, "/api/openapi.json", "get", _plain_get(
         "api_openapi", "api", "This document (OpenAPI 3.1) for the request's driver",
