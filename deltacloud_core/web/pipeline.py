@@ -159,8 +159,9 @@ def _refuse_anonymous_body(services: Services, request: Request, context: Reques
                            operation: Operation) -> None:
     """401 before the body is read: a driver-backed operation that carries a body (every create,
     upload and action of a driver that needs the caller's credentials for what it changes, as
-    every driver but one with ``ACCEPTS_ANONYMOUS`` does) and no credentials at all. The connection is closed after the answer (the body is
-    never read; the server drops what still comes)."""
+    every driver but one with ``ACCEPTS_ANONYMOUS`` does) and no credentials at all. The
+    connection is closed after the answer (the body is never read; the server drops what still
+    comes)."""
     if operation.driverless or request.method not in BODY_METHODS:
         return
     driver_cls = context.render.driver_cls

@@ -109,6 +109,7 @@ class TinyCloudDriver(Driver):
     """A correct driver of everything TinyCloud has; the kit must pass it."""
 
     DISPLAY_NAME = "TinyCloud"
+    ACCEPTS_ANONYMOUS = True  # no accounts: the kit's requests carry no credentials
     INSTANCE_STATES = STATES
     HARDWARE_PROFILES = PROFILES
     FEATURES: ClassVar[Mapping[str, tuple[str, ...]]] = {
