@@ -11,18 +11,17 @@ import asyncio
 import threading
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from starlette.testclient import TestClient
-from support.redis_server import running_redis
 
 from deltacloud_core import Driver, Instance
 from deltacloud_core.drivers.registry import DriverRegistry
 from deltacloud_core.idempotency import Claim, MemoryStore, StoredAnswer, parse_key, scoped_key
 from deltacloud_core.plugins import blocked_names
+from deltacloud_core.testing.redis_server import running_redis
 from deltacloud_core.web import Settings, create_app
 
 BASE = "http://127.0.0.1:3001"
@@ -190,11 +189,11 @@ def test_keys_are_per_account(gate):
         assert gate.made == ["a", "a"]
 
 
-def test_keys_in_redis_are_shared_by_every_worker(gate, tmp_path: Path):
+def test_keys_in_redis_are_shared_by_every_worker(gate):
     import redis
 
     gate.gate.set()
-    with running_redis(tmp_path) as url:
+    with running_redis() as url:
         workers = [gate_app(redis_url=url, idempotency_ttl=600), gate_app(redis_url=url, idempotency_ttl=600)]
         raw = uuid.uuid4().hex
         with TestClient(workers[0], base_url=BASE) as one, TestClient(workers[1], base_url=BASE) as two:
