@@ -13,8 +13,7 @@ import json
 import secrets
 import string
 import time
-from collections.abc import Mapping
-from functools import lru_cache
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from deltacloud_core.drivers.base import Driver, nonblocking
@@ -125,11 +124,26 @@ def _instance(rec: Record) -> Instance:
     )
 
 
-@lru_cache(maxsize=8192)
-def _instance_from_text(text: str) -> Instance:
-    """The instance a stored JSON text describes (a pure function of the text, so memoized:
-    unchanged rows are not decoded again)."""
-    return _instance(json.loads(text))
+class _DecodedInstances:
+    """Instances by the stored JSON text they were decoded from (a pure function of the text),
+    holding exactly the texts of the latest listing: each listing keeps what it used and drops
+    the rest, so an unchanged row is decoded once however many there are (a fixed-size LRU
+    decodes every row again once a listing is longer than its size)."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, Instance] = {}
+
+    def decode(self, texts: Iterable[str]) -> list[Instance]:
+        last = self._last
+        now: dict[str, Instance] = {}
+        for text in texts:
+            instance = last.get(text)
+            now[text] = instance if instance is not None else _instance(json.loads(text))
+        self._last = now  # one assignment: a listing in another thread sees the old or the new
+        return list(now.values())
+
+
+_DECODED = _DecodedInstances()
 
 
 _IDEMPOTENCY = MockIdempotencyStore()
@@ -310,7 +324,7 @@ class MockDriver(MockNetworkMixin, MockStorageMixin, Driver):
     @nonblocking
     def list_instances(self, **filters: str) -> list[Instance]:
         user = self._user()
-        instances = [i for i in map(_instance_from_text, self.store.texts("instances")) if i.owner_id == user]
+        instances = [i for i in _DECODED.decode(self.store.texts("instances")) if i.owner_id == user]
         for field in ("id", "state", "realm_id"):
             if filters.get(field):
                 instances = [i for i in instances if getattr(i, field) == filters[field]]
