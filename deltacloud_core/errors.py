@@ -193,10 +193,12 @@ class RangeNotSatisfiable(DeltacloudError):
     error_class = _PREFIX + "RangeNotSatisfiable"
 
     def __init__(self, message: str | None = None, *, size: int | None = None,
-                 backend_code: str | None = None) -> None:
+                 backend_code: str | None = None, headers: Mapping[str, str] | None = None) -> None:
         self.size = size
-        headers = {"Content-Range": f"bytes */{size}"} if size is not None else None
-        super().__init__(message, backend_code=backend_code, headers=headers)
+        merged = dict(headers or {})
+        if size is not None:
+            merged["Content-Range"] = f"bytes */{size}"
+        super().__init__(message, backend_code=backend_code, headers=merged or None)
 
 
 class RateLimited(DeltacloudError):
