@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import quote
@@ -92,11 +91,19 @@ _CURRENT: contextvars.ContextVar[RenderContext] = contextvars.ContextVar("deltac
 render_context: Callable[[], RenderContext] = _CURRENT.get
 
 
-@contextmanager
-def rendering(context: RenderContext) -> Iterator[RenderContext]:
-    """Dump with ``context`` as :func:`render_context` (renderers wrap every dump in it)."""
-    token = _CURRENT.set(context)
-    try:
-        yield context
-    finally:
-        _CURRENT.reset(token)
+class rendering:  # used as a function: with rendering(context): ...
+    """Dump with ``context`` as :func:`render_context` (renderers wrap every dump in it). A
+    class, not a ``@contextmanager`` generator: it runs on every answer, and the generator's
+    machinery cost more than setting the variable."""
+
+    __slots__ = ("_context", "_token")
+
+    def __init__(self, context: RenderContext) -> None:
+        self._context = context
+
+    def __enter__(self) -> RenderContext:
+        self._token = _CURRENT.set(self._context)
+        return self._context
+
+    def __exit__(self, *exc_info: object) -> None:
+        _CURRENT.reset(self._token)

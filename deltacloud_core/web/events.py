@@ -53,9 +53,10 @@ def deltacloud_register_renderers(registry: RendererRegistry) -> None:
 
 
 def watchable_collections(services: Services, driver_cls: type[Driver]) -> list[str]:
-    """The collections events cover that ``driver_cls`` offers, instances first."""
-    return [name for name in WATCHABLE
-            if (collection := services.collections.get(name)) is not None and collection.supported_by(driver_cls)]
+    """The collections events cover that ``driver_cls`` offers, instances first (from the
+    services' memo of what each driver class supports: the entry point asks on every request)."""
+    supported = services.supported_collections(driver_cls)
+    return [name for name in WATCHABLE if name in supported]
 
 
 def events_link(services: Services, context: RequestContext, driver_cls: type[Driver]) -> dict[str, str]:

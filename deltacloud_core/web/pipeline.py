@@ -107,8 +107,8 @@ async def run_operation(services: Services, request: Request, collection: Collec
             driver_factory=services.driver_factory(request, context), headers=request.headers, files=files,
             body_stream=request.stream() if operation.streams_body else None, driver_registry=services.drivers,
             backend=services.backend)
-        key = request.headers.get(IDEMPOTENCY_HEADER)
-        if key is not None and applies_to(operation):
+        key = request.headers.get(IDEMPOTENCY_HEADER) if applies_to(operation) else None  # reads: never looked up
+        if key is not None:
             return await services.idempotency.run(request, call, key, fmt,
                                                   lambda: _answer(services, request, operation, call, fmt, attempt))
         outcome = await _run_handler(services, operation, call, attempt)
