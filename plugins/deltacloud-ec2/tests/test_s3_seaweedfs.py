@@ -18,12 +18,12 @@ import test_conformance
 from boto3.s3.transfer import TransferConfig
 from conftest import IMAGE_X86_64
 from deltacloud_ec2 import EucalyptusDriver
-from seaweedfs_process import ACCESS_KEY, SECRET_KEY, SeaweedFS, SeaweedFSError
 from test_s3 import Generated
 
 from deltacloud_core import AuthenticationFailure, ByteRange, Credentials, ForbiddenError, ObjectNotFound
 from deltacloud_core.testing import Conformance, ConformanceSettings
 from deltacloud_core.testing.blob_http import check_range_downloads, resumable_download
+from deltacloud_core.testing.seaweedfs import ACCESS_KEY, SECRET_KEY, SeaweedFS, SeaweedFSError
 from deltacloud_core.testing.server import running_server
 
 MiB = 1024 * 1024

@@ -20,10 +20,10 @@ from collections.abc import Iterator
 import pytest
 from deltacloud_google import GoogleDriver
 from deltacloud_google.xml_api import XmlStorage
-from seaweedfs_process import ACCESS_KEY, SECRET_KEY, SeaweedFS, SeaweedFSError
 
 from deltacloud_core import AuthenticationFailure, ByteRange, Credentials, ForbiddenError
 from deltacloud_core.testing.blob_http import check_range_downloads
+from deltacloud_core.testing.seaweedfs import ACCESS_KEY, SECRET_KEY, SeaweedFS, SeaweedFSError
 
 MiB = 1024 * 1024
 

